@@ -1,0 +1,13 @@
+"""brainmass: whole-brain neural-mass modelling on JAX."""
+from ._version import __version__
+from ._core.integrators import list_methods
+from ._core.step import StepModel
+from .noise import (Noise, GaussianNoise, WhiteNoise, OUProcess, BrownianNoise, ColoredNoise,
+                    PinkNoise, BlueNoise, VioletNoise)
+from .models import *  # noqa: F401,F403
+from .models import __all__ as _models_all
+from .orchestration.simulator import Simulator, SimulationDivergedError
+from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
+                      SigmoidalCoupling, SigmoidalJansenRitCoupling, delay_index, additive_coupling,
+                      diffusive_coupling, hyperbolic_tangent_coupling, sigmoidal_coupling,
+                      sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network)

@@ -1,0 +1,80 @@
+"""The integrator registry: every explicit scheme is a braintools.quad step.
+
+A scheme advances a dict of state arrays ``y`` by one ``dt`` (read from
+``brainstate.environ``) given the right-hand side ``f(y, t) -> dy/dt``.
+``'exp_euler'`` is special: it integrates each variable's own linear part
+exactly (diagonal Jacobian) with the other variables held at their current
+values, which is what neural-mass models with leak terms want.
+
+=============  =====  ======================================================
+name           order  braintools.quad function
+=============  =====  ======================================================
+exp_euler      1      ``ode_expeuler_step`` per variable (default)
+euler          1      ``ode_euler_step``
+heun           2      ``ode_rk2_step`` (Heun's method / explicit trapezoid)
+midpoint       2      ``ode_midpoint_step``
+rk2            2      ``ode_rk2_step``
+ralston2       2      ``ode_ralston2_step``
+heun3          3      ``ode_heun_step`` (Heun's third-order method)
+rk3            3      ``ode_rk3_step``
+ralston3       3      ``ode_ralston3_step``
+ssprk33        3      ``ode_ssprk33_step``
+rk4            4      ``ode_rk4_step``
+rk4_38         4      ``ode_rk4_38_step``
+dopri5         5      ``ode_dopri5_step`` (fixed step)
+=============  =====  ======================================================
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+import braintools
+
+from .validation import check_choice
+
+__all__ = ['INTEGRATORS', 'ORDERS', 'get_integrator', 'list_methods', 'exp_euler_step']
+
+_quad = braintools.quad
+
+INTEGRATORS: Dict[str, Callable] = {
+    'euler': _quad.ode_euler_step,
+    'heun': _quad.ode_rk2_step,
+    'midpoint': _quad.ode_midpoint_step,
+    'rk2': _quad.ode_rk2_step,
+    'ralston2': _quad.ode_ralston2_step,
+    'heun3': _quad.ode_heun_step,
+    'rk3': _quad.ode_rk3_step,
+    'ralston3': _quad.ode_ralston3_step,
+    'ssprk33': _quad.ode_ssprk33_step,
+    'rk4': _quad.ode_rk4_step,
+    'rk4_38': _quad.ode_rk4_38_step,
+    'dopri5': _quad.ode_dopri5_step,
+}
+
+ORDERS = {'exp_euler': 1, 'euler': 1, 'heun': 2, 'midpoint': 2, 'rk2': 2, 'ralston2': 2,
+          'heun3': 3, 'rk3': 3, 'ralston3': 3, 'ssprk33': 3, 'rk4': 4, 'rk4_38': 4, 'dopri5': 5}
+
+
+def list_methods():
+    """Names accepted by ``method=``, default first."""
+    return ['exp_euler'] + list(INTEGRATORS)
+
+
+def get_integrator(method: str) -> str:
+    """Validate an integrator name (ValueError listing the choices)."""
+    if not isinstance(method, str):
+        raise TypeError(f'`method` must be a string, one of {list_methods()}; got {method!r}.')
+    return check_choice(method, list_methods(), 'method')
+
+
+def exp_euler_step(rhs_of: Callable, y: dict, t):
+    """Exponential Euler on each variable of ``y`` (others held at current values).
+
+    ``rhs_of(name, y)`` returns d(name)/dt for the full state dict ``y``.
+    """
+    new = {}
+    for name, value in y.items():
+        def f_single(v, t_, name=name):
+            return rhs_of(name, {**y, name: v})
+        new[name] = _quad.ode_expeuler_step(f_single, value, t)
+    return new

@@ -1,0 +1,286 @@
+r"""The ``*Step`` model contract.
+
+:class:`StepModel` owns everything a neural-mass model file should not repeat:
+parameter wrapping through ``brainstate.nn.Param``, ``in_size`` validation,
+state creation, per-variable noise hooks, input/unit handling and the
+integration step. A concrete model declares
+
+* ``state_vars`` - the ODE variables, in order (``('x', 'y')``);
+* ``state_units`` - units of variables that carry one (``{'r': u.Hz}``);
+* ``state_bounds`` - optional ``(low, high)`` clipping (e.g. gating in [0, 1]);
+* one method per right-hand side, ``d<var>``, whose argument names are state
+  variables, ``inp`` (this variable's input, in the variable's unit) and/or
+  ``t``; it returns ``d<var>/dt`` (a plain rate is written ``... / u.ms``);
+* ``output()`` - the observable ``update`` returns.
+
+Inputs: ``update(*inputs, **named)`` maps positional inputs to ``input_vars``
+(default: ``state_vars`` order) and keyword inputs ``<var>_inp``. An input
+carries the unit of the variable it drives (plain numbers are read in that
+unit) and is added inside that variable's right-hand side. A noise module set
+with ``noise_<var>`` is called every step and added to that input.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Dict, Optional, Tuple
+
+import brainstate
+import braintools
+import brainunit as u
+import jax.numpy as jnp
+
+from .integrators import INTEGRATORS, exp_euler_step, get_integrator
+from .units import same_dim, time_to_ms, unit_name
+from .validation import check_in_size
+
+__all__ = ['StepModel', 'MODEL_REGISTRY']
+
+#: Every concrete model class, by name (filled by ``__init_subclass__``).
+MODEL_REGISTRY: Dict[str, type] = {}
+
+_ZERO = 0.
+
+
+class StepModel(brainstate.nn.Dynamics):
+    """Base class of every ``*Step`` neural-mass model.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        Number of regions (or the shape of a bank of nodes); every entry >= 1.
+    method : str, default 'exp_euler'
+        Integrator (see :func:`brainmass.list_methods`); validated here.
+    noise : dict, optional
+        ``{var: Noise or None}``; a noise's unit must match its variable's.
+    init : dict, optional
+        ``{var: initializer, number, array or quantity}``.
+    """
+
+    state_vars: Tuple[str, ...] = ()
+    #: extra spellings of ``noise_<var>`` (e.g. ``{'E': 'rE'}`` allows ``noise_E``)
+    noise_aliases: Dict[str, str] = {}
+    state_units: Dict[str, u.Unit] = {}
+    state_bounds: Dict[str, tuple] = {}
+    input_vars: Optional[Tuple[str, ...]] = None
+    #: registry metadata (see :func:`brainmass.list_models`)
+    category: str = ''
+    use_case: str = ''
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._rhs_args = {v: _rhs_arguments(cls, v) for v in cls.state_vars}
+        if cls.state_vars and not cls.__name__.startswith('_'):
+            MODEL_REGISTRY[cls.__name__] = cls
+
+    def __init__(self, in_size, *, method='exp_euler', noise=None, init=None, name=None, **aliases):
+        in_size = check_in_size(in_size)
+        self.method = get_integrator(method)
+        super().__init__(in_size, name=name)
+        self._inits = dict(init or {})
+        self._take_init_aliases(aliases)
+        for var, module in (noise or {}).items():
+            self._set_noise(type(self).noise_aliases.get(var, var), module)
+
+    # ------------------------------------------------------------------ set-up
+    def _take_init_aliases(self, aliases):
+        for key, value in aliases.items():
+            var = key[:-5] if key.endswith('_init') else None
+            if var not in self.state_vars:
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {key!r}")
+            self._inits[var] = value
+
+    def __setattr__(self, name, value):
+        var = self._noise_target(name)
+        if var is not None:
+            self._set_noise(var, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __getattr__(self, name):
+        var = type(self).noise_aliases.get(name[6:]) if name.startswith('noise_') else None
+        if var is not None:
+            return getattr(self, f'noise_{var}')
+        raise AttributeError(f'{type(self).__name__!r} object has no attribute {name!r}')
+
+    def _noise_target(self, name):
+        if not name.startswith('noise_'):
+            return None
+        key = name[6:]
+        key = type(self).noise_aliases.get(key, key)
+        return key if key in self.state_vars else None
+
+    def _set_noise(self, var, module):
+        from ..noise import Noise
+        noise_vars = self.__dict__.setdefault('_noise_vars', [])
+        if module is None:
+            super().__setattr__(f'noise_{var}', None)
+            if var in noise_vars:
+                noise_vars.remove(var)
+            return
+        if not isinstance(module, Noise):
+            raise TypeError(f'`noise_{var}` must be a brainmass noise module (e.g. OUProcess) or None; '
+                            f'got {type(module).__name__}.')
+        if not same_dim(module.unit, self.unit_of(var)):
+            raise ValueError(f'`noise_{var}` has unit {unit_name(1 * module.unit if module.unit else 1)}, '
+                             f'but variable {var!r} of {type(self).__name__} is in '
+                             f'{unit_name(1 * self.unit_of(var))}; give sigma in the same unit.')
+        super().__setattr__(f'noise_{var}', module)
+        if var not in noise_vars:
+            noise_vars.append(var)
+
+    def unit_of(self, var) -> u.Unit:
+        """Unit of a state variable (``u.UNITLESS`` when dimensionless)."""
+        return self.state_units.get(var, u.UNITLESS)
+
+    def param(self, value, name: str, unit=None):
+        """Wrap a parameter with ``brainstate.nn.Param.init`` (shape-checked).
+
+        ``unit`` given: quantities are converted to it and stored as plain
+        magnitudes (plain numbers are already in it), e.g. time constants in ms.
+        """
+        if unit is not None and isinstance(value, u.Quantity):
+            if not u.get_unit(value).has_same_dim(unit):
+                raise ValueError(f'`{name}` of {type(self).__name__} must be in units of {unit}; '
+                                 f'got {unit_name(value)}.')
+            value = u.get_magnitude(value.to(unit))
+        try:
+            return brainstate.nn.Param.init(value, self.varshape)
+        except (ValueError, TypeError) as err:
+            shape = u.math.shape(value.value() if isinstance(value, brainstate.nn.Param) else value)
+            raise ValueError(f'`{name}` of {type(self).__name__} has shape {tuple(shape)}, which does not '
+                             f'broadcast to in_size {self.varshape}: give a scalar or an array of shape '
+                             f'{self.varshape}.') from err
+
+    def time_param(self, value, name: str):
+        """A time constant: plain numbers are ms, quantities are converted to ms."""
+        if isinstance(value, u.Quantity):
+            time_to_ms(value, name)
+        return self.param(value, name, unit=u.ms)
+
+    # ------------------------------------------------------------------ states
+    def init_state(self, batch_size=None, **kwargs):
+        """Create one ``brainstate.HiddenState`` per variable (``self.<var>``)."""
+        for var in self.state_vars:
+            setattr(self, var, brainstate.HiddenState(self._initial_value(var, batch_size)))
+
+    def reset_state(self, batch_size=None, **kwargs):
+        for var in self.state_vars:
+            getattr(self, var).value = self._initial_value(var, batch_size)
+
+    def _initial_value(self, var, batch_size):
+        shape = self.varshape if batch_size is None else (batch_size,) + tuple(self.varshape)
+        spec = self._inits.get(var, _ZERO)
+        value = braintools.init.param(spec, self.varshape, batch_size=batch_size)
+        unit = self.unit_of(var)
+        if isinstance(value, u.Quantity):
+            if not same_dim(u.get_unit(value), unit):
+                raise ValueError(f'`init_{var}` has unit {unit_name(value)}, expected {unit_name(1 * unit)}.')
+            value = u.get_magnitude(value.to(unit)) if not unit.is_unitless else u.get_magnitude(value)
+        value = jnp.broadcast_to(jnp.asarray(value, dtype=brainstate.environ.dftype()), shape)
+        return value if unit.is_unitless else value * unit
+
+    def state_dict(self) -> dict:
+        """Current values of the ODE variables, ``{var: value}``."""
+        return {v: getattr(self, v).value for v in self.state_vars}
+
+    # ------------------------------------------------------------- derivative
+    def derivative(self, state, t, *inputs, **named):
+        """The right-hand side ``{var: d var / dt}`` at ``state`` (a dict)."""
+        inp = self._gather_inputs(inputs, named, with_noise=False)
+        return {v: self._rhs(v, state, t, inp) for v in self.state_vars}
+
+    def _rhs(self, var, state, t, inp):
+        kwargs = {}
+        for arg in self._rhs_args[var]:
+            if arg == 'inp':
+                kwargs['inp'] = inp[var]
+            elif arg == 't':
+                kwargs['t'] = t
+            else:
+                kwargs[arg] = state[arg]
+        return getattr(self, 'd' + var)(**kwargs)
+
+    # ------------------------------------------------------------------ inputs
+    def _gather_inputs(self, inputs, named, with_noise=True):
+        order = self.input_vars if self.input_vars is not None else self.state_vars
+        if len(inputs) > len(order):
+            raise TypeError(f'{type(self).__name__}.update takes at most {len(order)} inputs '
+                            f'({", ".join(v + "_inp" for v in order)}); got {len(inputs)}.')
+        given = dict(zip(order, inputs))
+        for key, value in named.items():
+            var = key[:-4] if key.endswith('_inp') else key
+            if var not in self.state_vars:
+                raise TypeError(f'{type(self).__name__}.update got an unexpected input {key!r}; '
+                                f'inputs are {", ".join(v + "_inp" for v in order)}.')
+            given[var] = value
+        out = {}
+        for var in self.state_vars:
+            value = self._in_var_unit(var, given.get(var))
+            if with_noise and getattr(self, f'noise_{var}', None) is not None:
+                value = value + self._in_var_unit(var, getattr(self, f'noise_{var}')())
+            out[var] = value
+        return out
+
+    def _in_var_unit(self, var, value):
+        unit = self.unit_of(var)
+        if value is None:
+            return 0. if unit.is_unitless else 0. * unit
+        if isinstance(value, u.Quantity):
+            if unit.is_unitless:
+                if not u.get_unit(value).is_unitless:
+                    raise ValueError(f'input to {var!r} of {type(self).__name__} must be dimensionless; '
+                                     f'got {unit_name(value)}.')
+                return u.get_magnitude(value)
+            return value.to(unit)
+        return value if unit.is_unitless else value * unit
+
+    # -------------------------------------------------------------------- step
+    def integrate(self, *inputs, **named):
+        """Add noise, take one ``dt`` step of ``self.method`` and write the states."""
+        t = brainstate.environ.get('t', 0. * u.ms)
+        inp = self._gather_inputs(inputs, named)
+        y = self.state_dict()
+        if self.method == 'exp_euler':
+            new = exp_euler_step(lambda var, s: self._rhs(var, s, t, inp), y, t)
+        else:
+            f = lambda s, t_: {v: self._rhs(v, s, t_, inp) for v in self.state_vars}
+            new = INTEGRATORS[self.method](f, y, t)
+        for var in self.state_vars:
+            getattr(self, var).value = self._clip(var, new[var])
+
+    def _clip(self, var, value):
+        bounds = self.state_bounds.get(var)
+        if bounds is None:
+            return value
+        low, high = bounds
+        unit = self.unit_of(var)
+        if not unit.is_unitless:
+            low = None if low is None else low * unit
+            high = None if high is None else high * unit
+        return u.math.clip(value, low, high)
+
+    def update(self, *inputs, **named):
+        """Advance one step and return :meth:`output`."""
+        self.integrate(*inputs, **named)
+        return self.output()
+
+    def output(self):
+        """The observable returned by ``update`` (default: every state)."""
+        values = tuple(getattr(self, v).value for v in self.state_vars)
+        return values[0] if len(values) == 1 else values
+
+    def __repr__(self):
+        return f'{type(self).__name__}(in_size={self.in_size}, method={self.method!r})'
+
+
+def _rhs_arguments(cls, var):
+    method = getattr(cls, 'd' + var, None)
+    if method is None:
+        raise TypeError(f'{cls.__name__} declares state {var!r} but defines no method d{var}.')
+    names = [p for p in inspect.signature(method).parameters if p != 'self']
+    allowed = set(cls.state_vars) | {'inp', 't'}
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise TypeError(f'{cls.__name__}.d{var} has arguments {unknown}: a right-hand side may only '
+                        f'take state variables {cls.state_vars}, `inp` and `t`.')
+    return tuple(names)

@@ -1,0 +1,292 @@
+r"""Noise processes for neural-mass models.
+
+A noise module is attached to a model variable with ``noise_<var>=`` (or to a
+:class:`~brainmass.Network` with ``noise=``). Every step the model calls it and
+adds its output to that variable's input, so the noise carries the unit of the
+variable it drives (a unit mismatch is an error at construction).
+
+Conventions
+-----------
+* **White** (:class:`GaussianNoise` / :class:`WhiteNoise`): each step returns
+  :math:`\mu + \sigma\,\xi_n \sqrt{\mathrm{ms}/dt}` with :math:`\xi_n \sim N(0, 1)`.
+  Integrated over a step (an input enters the right-hand side as ``inp / ms``
+  or ``inp / tau``) the increment has standard deviation
+  :math:`\sigma\sqrt{dt/\mathrm{ms}}`: the Euler-Maruyama scaling, so results do
+  not depend on ``dt``.
+* **Ornstein-Uhlenbeck** (:class:`OUProcess`):
+  :math:`d\eta = (\mu - \eta)/\tau\,dt + \sigma\sqrt{2/\tau}\,dW`, updated with its
+  exact discretisation. ``sigma`` is the *stationary standard deviation*:
+  :math:`E[\eta] = \mu`, :math:`\mathrm{Var}[\eta] = \sigma^2`, and the
+  autocorrelation is :math:`e^{-|s|/\tau}`.
+* **Brownian** (:class:`BrownianNoise`): a Wiener path
+  :math:`W_{n+1} = W_n + \sigma\sqrt{dt/\mathrm{ms}}\,\xi_n`.
+* **Coloured** (:class:`ColoredNoise`, :class:`PinkNoise`, :class:`BlueNoise`,
+  :class:`VioletNoise`): power spectrum :math:`\propto 1/f^{\beta}` made by
+  fractional integration (:math:`\beta > 0`) or differencing (:math:`\beta < 0`)
+  of white noise, :math:`(1 - B)^{-\beta/2}\xi` (Hosking 1981), truncated to
+  ``n_taps`` coefficients. White noise is :math:`\beta = 0`.
+
+All processes honour the batch axis (``init_state(batch_size)``) and draw from
+``brainstate.random``, so ``brainstate.random.seed(s)`` makes runs reproducible
+bit for bit.
+
+References
+----------
+Uhlenbeck & Ornstein (1930) Phys. Rev. 36, 823. Gillespie (1996) Phys. Rev. E
+54, 2084 (exact OU update). Hosking (1981) Biometrika 68, 165.
+"""
+from __future__ import annotations
+
+import brainstate
+import brainunit as u
+import jax.numpy as jnp
+import numpy as np
+
+from ._core.units import time_to_ms
+from ._core.validation import check_in_size, check_positive, check_int_at_least
+
+__all__ = ['Noise', 'GaussianNoise', 'WhiteNoise', 'OUProcess', 'BrownianNoise',
+           'ColoredNoise', 'PinkNoise', 'BlueNoise', 'VioletNoise']
+
+
+def _dt_ms():
+    return time_to_ms(brainstate.environ.get_dt(), 'dt')
+
+
+def _split_unit(value, name):
+    """(magnitude, unit) of a number or quantity; None stays None."""
+    if value is None:
+        return None, None
+    if isinstance(value, brainstate.nn.Param):
+        v = value.value()
+        return value, (u.get_unit(v) if isinstance(v, u.Quantity) else None)
+    if isinstance(value, u.Quantity):
+        return u.get_magnitude(value), u.get_unit(value)
+    return value, None
+
+
+class Noise(brainstate.nn.Dynamics):
+    """Base class of noise processes.
+
+    Subclasses implement :meth:`sample` returning a plain array of shape
+    ``(batch,) + varshape`` (or ``varshape``) in the noise's ``unit``.
+    """
+
+    def __init__(self, in_size, mean=None, sigma=1.0, name=None):
+        super().__init__(check_in_size(in_size), name=name)
+        sigma_mag, sigma_unit = _split_unit(sigma, 'sigma')
+        mean_mag, mean_unit = _split_unit(mean, 'mean')
+        if sigma_unit is not None and mean_unit is not None and not sigma_unit.has_same_dim(mean_unit):
+            raise ValueError(f'`mean` ({mean_unit}) and `sigma` ({sigma_unit}) must share a unit.')
+        if mean_unit is not None and sigma_unit is not None:
+            mean_mag = u.get_magnitude(u.Quantity(mean_mag, unit=mean_unit).to(sigma_unit))
+        self.unit = sigma_unit if sigma_unit is not None else mean_unit
+        if not isinstance(sigma_mag, brainstate.nn.Param):
+            if np.any(np.asarray(sigma_mag) < 0):
+                raise ValueError(f'`sigma` must be >= 0; got {sigma!r}.')
+        self.sigma = brainstate.nn.Param.init(sigma_mag, self.varshape)
+        self.mean = None if mean is None else brainstate.nn.Param.init(mean_mag, self.varshape)
+        self._batch_size = None
+
+    # -- helpers ---------------------------------------------------------------
+    @property
+    def sample_shape(self):
+        return self.varshape if self._batch_size is None else (self._batch_size,) + tuple(self.varshape)
+
+    def init_state(self, batch_size=None, **kwargs):
+        self._batch_size = batch_size
+
+    def reset_state(self, batch_size=None, **kwargs):
+        self.init_state(batch_size)
+
+    def _mean(self):
+        return 0. if self.mean is None else self.mean.value()
+
+    def _with_unit(self, value):
+        return value if self.unit is None else u.maybe_decimal(value * self.unit)
+
+    def update(self):
+        """Draw this step's value (a quantity when the noise carries a unit)."""
+        return self._with_unit(self.sample())
+
+    def sample(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class GaussianNoise(Noise):
+    r"""White Gaussian noise with Euler-Maruyama scaling.
+
+    Each step returns :math:`\mu + \sigma\,\xi\,\sqrt{\mathrm{ms}/dt}`, so the
+    integrated increment over a step has standard deviation
+    :math:`\sigma\sqrt{dt/\mathrm{ms}}`.
+
+    Parameters
+    ----------
+    in_size : int or tuple
+        Shape of the process (number of regions).
+    mean : float or Quantity, optional
+        Constant offset (default 0), same unit as ``sigma``.
+    sigma : float or Quantity, default 1.0
+        Amplitude per sqrt(ms); its unit must be that of the driven variable.
+
+    Examples
+    --------
+    >>> import brainmass, brainstate, brainunit as u
+    >>> brainstate.environ.set(dt=0.1 * u.ms)
+    >>> noise = brainmass.GaussianNoise(3, sigma=0.05)
+    >>> noise.init_state()
+    >>> noise.update().shape
+    (3,)
+    """
+
+    def sample(self):
+        scale = 1.0 / jnp.sqrt(_dt_ms())
+        return self._mean() + self.sigma.value() * scale * brainstate.random.randn(*self.sample_shape)
+
+
+WhiteNoise = GaussianNoise
+
+
+class OUProcess(Noise):
+    r"""Ornstein-Uhlenbeck (coloured, exponentially correlated) noise.
+
+    .. math::
+        d\eta = \frac{\mu - \eta}{\tau}\,dt + \sigma\sqrt{\frac{2}{\tau}}\,dW
+
+    advanced with the exact update
+    :math:`\eta_{n+1} = \mu + (\eta_n - \mu)e^{-dt/\tau} + \sigma\sqrt{1 - e^{-2dt/\tau}}\,\xi_n`.
+    Stationary mean :math:`\mu`, stationary variance :math:`\sigma^2`.
+
+    Parameters
+    ----------
+    in_size : int or tuple
+        Shape of the process.
+    mean : float or Quantity, optional
+        Stationary mean :math:`\mu` (default 0).
+    sigma : float or Quantity, default 1.0
+        Stationary standard deviation; unit of the driven variable.
+    tau : float or Quantity, default 10 ms
+        Correlation time (plain numbers are ms).
+    init : float, array or callable, optional
+        Initial value; default a draw from the stationary distribution.
+
+    Examples
+    --------
+    >>> import brainmass, brainstate, brainunit as u
+    >>> brainstate.environ.set(dt=0.1 * u.ms)
+    >>> ou = brainmass.OUProcess(4, sigma=0.1, tau=50 * u.ms)
+    >>> ou.init_state()
+    >>> ou.update().shape
+    (4,)
+    """
+
+    def __init__(self, in_size, mean=None, sigma=1.0, tau=10. * u.ms, init=None, name=None):
+        super().__init__(in_size, mean=mean, sigma=sigma, name=name)
+        tau_ms = tau if isinstance(tau, brainstate.nn.Param) else time_to_ms(tau, 'tau')
+        if not isinstance(tau_ms, brainstate.nn.Param):
+            check_positive(tau_ms, 'tau')
+        self.tau = brainstate.nn.Param.init(tau_ms, self.varshape)
+        self._init = init
+
+    def init_state(self, batch_size=None, **kwargs):
+        super().init_state(batch_size)
+        if self._init is None:
+            value = self._mean() + self.sigma.value() * brainstate.random.randn(*self.sample_shape)
+        else:
+            value = jnp.broadcast_to(jnp.asarray(
+                self._init(self.sample_shape) if callable(self._init) else self._init), self.sample_shape)
+        self.eta = brainstate.HiddenState(jnp.asarray(value, dtype=brainstate.environ.dftype()))
+
+    def sample(self):
+        decay = jnp.exp(-_dt_ms() / self.tau.value())
+        mu = self._mean()
+        kick = self.sigma.value() * jnp.sqrt(1. - decay ** 2) * brainstate.random.randn(*self.sample_shape)
+        self.eta.value = mu + (self.eta.value - mu) * decay + kick
+        return self.eta.value
+
+
+class BrownianNoise(Noise):
+    r"""Brownian motion (Wiener path): :math:`W_{n+1} = W_n + \sigma\sqrt{dt/\mathrm{ms}}\,\xi_n`.
+
+    Starts at ``mean`` (default 0). Its variance grows as
+    :math:`\sigma^2 t/\mathrm{ms}`.
+    """
+
+    def init_state(self, batch_size=None, **kwargs):
+        super().init_state(batch_size)
+        self.w = brainstate.HiddenState(jnp.broadcast_to(
+            jnp.asarray(self._mean(), dtype=brainstate.environ.dftype()), self.sample_shape))
+
+    def sample(self):
+        step = self.sigma.value() * jnp.sqrt(_dt_ms()) * brainstate.random.randn(*self.sample_shape)
+        self.w.value = self.w.value + step
+        return self.w.value
+
+
+def fractional_filter(beta: float, n_taps: int) -> np.ndarray:
+    """Coefficients of :math:`(1 - B)^{-\\beta/2}` (Hosking 1981), ``h[0] = 1``."""
+    d = beta / 2.0
+    h = np.ones(n_taps)
+    for k in range(1, n_taps):
+        h[k] = h[k - 1] * (k - 1 + d) / k
+    return h
+
+
+class ColoredNoise(Noise):
+    r"""Noise with power spectrum :math:`S(f) \propto 1/f^{\beta}`.
+
+    White noise filtered by :math:`(1 - B)^{-\beta/2}` (fractional integration
+    for :math:`\beta > 0`, differencing for :math:`\beta < 0`), truncated to
+    ``n_taps`` coefficients; the output is scaled so its variance is
+    :math:`\sigma^2`.
+
+    Parameters
+    ----------
+    in_size : int or tuple
+    beta : float, default 1.0
+        Spectral exponent: 0 white, 1 pink, 2 red/Brownian-like, -1 blue, -2 violet.
+    mean, sigma : float or Quantity
+        Offset and standard deviation (unit of the driven variable).
+    n_taps : int, default 256
+        Filter length (sets the lowest frequency shaped, about 1/(n_taps dt)).
+    """
+
+    def __init__(self, in_size, beta=1.0, mean=None, sigma=1.0, n_taps=256, name=None):
+        super().__init__(in_size, mean=mean, sigma=sigma, name=name)
+        self.beta = float(beta)
+        self.n_taps = check_int_at_least(n_taps, 1, 'n_taps')
+        h = fractional_filter(self.beta, self.n_taps)
+        self._taps = jnp.asarray(h / np.sqrt(np.sum(h ** 2)), dtype=brainstate.environ.dftype())
+
+    def init_state(self, batch_size=None, **kwargs):
+        super().init_state(batch_size)
+        shape = (self.n_taps,) + tuple(self.sample_shape)
+        self.history = brainstate.HiddenState(brainstate.random.randn(*shape).astype(brainstate.environ.dftype()))
+
+    def sample(self):
+        fresh = brainstate.random.randn(*self.sample_shape)
+        hist = jnp.concatenate([fresh[None].astype(self.history.value.dtype), self.history.value[:-1]], axis=0)
+        self.history.value = hist
+        filtered = jnp.tensordot(self._taps, hist, axes=(0, 0))
+        return self._mean() + self.sigma.value() * filtered
+
+
+class PinkNoise(ColoredNoise):
+    """:class:`ColoredNoise` with ``beta = 1`` (1/f)."""
+
+    def __init__(self, in_size, mean=None, sigma=1.0, n_taps=256, name=None):
+        super().__init__(in_size, beta=1.0, mean=mean, sigma=sigma, n_taps=n_taps, name=name)
+
+
+class BlueNoise(ColoredNoise):
+    """:class:`ColoredNoise` with ``beta = -1`` (power rising as f)."""
+
+    def __init__(self, in_size, mean=None, sigma=1.0, n_taps=256, name=None):
+        super().__init__(in_size, beta=-1.0, mean=mean, sigma=sigma, n_taps=n_taps, name=name)
+
+
+class VioletNoise(ColoredNoise):
+    """:class:`ColoredNoise` with ``beta = -2`` (power rising as f^2)."""
+
+    def __init__(self, in_size, mean=None, sigma=1.0, n_taps=256, name=None):
+        super().__init__(in_size, beta=-2.0, mean=mean, sigma=sigma, n_taps=n_taps, name=name)

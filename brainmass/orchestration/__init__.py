@@ -1,0 +1,1 @@
+"""Orchestration layer: the Simulator, the Fitter and the objective library."""

@@ -1,0 +1,395 @@
+"""The Simulator: one compiled ``for_loop`` program per run configuration.
+
+``Simulator.run`` validates its arguments in Python (units, step counts,
+monitors, inputs), initialises the model's states, then builds - or fetches
+from its cache, keyed by shapes and static settings - one compiled program:
+
+* a transient loop that records nothing,
+* a recording loop (chunks of ``sample_every`` steps, monitors read at the
+  end of each chunk; optionally checkpointed for memory-light gradients),
+* a tail loop for steps after the last full chunk.
+
+Results come back as a plain dict (a clean pytree) of stacked monitor values
+with their units, plus ``ts``: the unit-aware end-of-step times of the samples.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Callable, Dict
+
+import brainstate
+import brainunit as u
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._core.units import is_traced, unit_name
+from .._core.validation import check_choice, check_int_at_least
+
+__all__ = ['Simulator', 'SimulationDivergedError', 'state_names']
+
+
+class SimulationDivergedError(FloatingPointError):
+    """A simulation produced NaN or inf; the message says when and where."""
+
+
+def state_names(model) -> list:
+    """Dotted paths of every ``HiddenState`` of ``model`` (e.g. ``'node.x'``)."""
+    names = []
+    for path in model.states(brainstate.HiddenState).keys():
+        names.append('.'.join(str(p) for p in path))
+    return sorted(names)
+
+
+class Simulator:
+    """Run any model (a ``*Step`` node, a bank of nodes or a :class:`Network`).
+
+    Parameters
+    ----------
+    model : brainstate.nn.Module
+        Anything with ``update(*inputs)``; called once per step.
+    dt : Quantity, optional
+        Time step with time units (``0.1 * u.ms``). Defaults to the global
+        ``brainstate.environ`` dt when one is set.
+
+    Attributes
+    ----------
+    trace_count : int
+        How many times a program was traced (compiled); a second ``run`` with
+        the same shapes and settings adds none.
+
+    Examples
+    --------
+    >>> import brainmass, brainunit as u
+    >>> node = brainmass.HopfStep(in_size=1, a=0.25, w=0.3)
+    >>> res = brainmass.Simulator(node, dt=0.1 * u.ms).run(200 * u.ms, monitors=['x'])
+    >>> sorted(res)
+    ['ts', 'x']
+    >>> res['x'].shape
+    (2000, 1)
+    """
+
+    def __init__(self, model, dt=None):
+        if not isinstance(model, brainstate.nn.Module) or not hasattr(model, 'update'):
+            raise TypeError(f'`model` must be a brainstate module with an update() method '
+                            f'(a *Step model or a Network); got {type(model).__name__}.')
+        self.model = model
+        self.dt = _check_dt(dt)
+        self.trace_count = 0
+        self._programs: Dict[tuple, Callable] = {}
+        self._initialised_batch = _UNSET
+
+    # ------------------------------------------------------------------ public
+    def run(self, duration, *, inputs=None, monitors=None, transient=None, sample_every=None,
+            batch_size=None, init_states=True, jit=True, checkpoint=False, progress=False,
+            on_divergence='raise'):
+        """Simulate ``duration`` and return ``{monitor: values, 'ts': times}``.
+
+        Parameters
+        ----------
+        duration : Quantity
+            Simulated time (a multiple of ``dt``; otherwise rounded with a warning).
+        inputs : None, scalar, array, tuple of arrays, or callable(i, t)
+            External input passed to ``model.update`` each step (after a
+            Network's coupling current). Arrays have time as their first axis,
+            one entry per step of the whole run (transient included).
+        monitors : None, list of str, callable, or dict
+            ``None`` records what ``update`` returns as ``'output'``; a list of
+            state names (``'x'``, or ``'node.x'`` for a Network's node); a
+            callable of the model (recorded as ``'output'``); or a dict
+            ``{name: state name or callable}``.
+        transient : Quantity, optional
+            Time simulated first and discarded.
+        sample_every : int or Quantity, optional
+            Record every n-th step (default 1).
+        batch_size : int, optional
+            Simulate ``batch_size`` independent copies in one program (leading
+            batch axis on states; independent noise per member).
+        init_states : bool, default True
+            Initialise (or reset) the model's states before running; ``False``
+            continues from the current states.
+        jit : bool, default True
+            Compile the run as one XLA program (cached across runs).
+        checkpoint : bool or int, default False
+            Use ``brainstate.transform.checkpointed_for_loop`` in the recording
+            loop (memory sub-linear in steps for reverse-mode gradients); an
+            int sets the checkpoint base.
+        progress : bool, default False
+            Show a progress bar.
+        on_divergence : {'raise', 'warn', 'ignore'}, default 'raise'
+            What to do when a recorded value is NaN/inf.
+        """
+        check_choice(on_divergence, ('raise', 'warn', 'ignore'), 'on_divergence')
+        plan = self._plan(duration, transient, sample_every)
+        if batch_size is not None:
+            check_int_at_least(batch_size, 1, 'batch_size')
+        inputs_spec = _InputSpec(inputs, plan['n_steps'])
+        with brainstate.environ.context(dt=self.dt):
+            self._prepare_states(batch_size, init_states)
+            monitor_fns = _normalise_monitors(monitors, self.model)
+            program = self._program(plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress)
+            outputs = program(inputs_spec.arrays)
+        outputs['ts'] = (plan['n_transient'] + plan['sample_every'] * jnp.arange(1, plan['n_samples'] + 1)) * self.dt
+        if on_divergence != 'ignore':
+            _check_finite(outputs, on_divergence)
+        return outputs
+
+    # ------------------------------------------------------------- internals
+    def _plan(self, duration, transient, sample_every):
+        n_steps = _steps(duration, self.dt, 'duration')
+        if n_steps < 1:
+            raise ValueError(f'`duration` ({duration}) is shorter than dt ({self.dt}).')
+        n_transient = 0 if transient is None else _steps(transient, self.dt, 'transient', allow_zero=True)
+        if n_transient < 0 or n_transient >= n_steps:
+            raise ValueError(f'`transient` must be >= 0 and shorter than `duration`; got transient={transient}, '
+                             f'duration={duration}.')
+        every = 1 if sample_every is None else (
+            _steps(sample_every, self.dt, 'sample_every') if isinstance(sample_every, u.Quantity)
+            else check_int_at_least(sample_every, 1, 'sample_every'))
+        if every < 1:
+            raise ValueError(f'`sample_every` must be at least one step; got {sample_every}.')
+        n_record = n_steps - n_transient
+        n_samples = n_record // every
+        if n_samples < 1:
+            raise ValueError(f'`sample_every` ({every} steps) is longer than the recorded part of the run '
+                             f'({n_record} steps).')
+        return dict(n_steps=n_steps, n_transient=n_transient, sample_every=every,
+                    n_samples=n_samples, n_tail=n_record - n_samples * every)
+
+    def _prepare_states(self, batch_size, init_states):
+        if not init_states:
+            if self._initialised_batch is _UNSET:
+                raise ValueError('`init_states=False` needs states to exist: run once with init_states=True '
+                                 'or call brainstate.nn.init_all_states(model) first.')
+            return
+        if self._initialised_batch != batch_size or not _has_states(self.model):
+            brainstate.nn.init_all_states(self.model, batch_size=batch_size)
+            self._programs.clear()
+            self._initialised_batch = batch_size
+        else:
+            brainstate.nn.reset_all_states(self.model, batch_size=batch_size)
+
+    def _program(self, plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress):
+        key = (tuple(sorted(plan.items())), _monitor_key(monitor_fns), inputs_spec.key, batch_size,
+               bool(jit), checkpoint, bool(progress))
+        if key not in self._programs:
+            fn = self._build(plan, monitor_fns, inputs_spec, checkpoint, progress)
+            self._programs[key] = brainstate.transform.jit(fn) if jit else fn
+        return self._programs[key]
+
+    def _build(self, plan, monitor_fns, inputs_spec, checkpoint, progress):
+        model, dt = self.model, self.dt
+        every, n_samples = plan['sample_every'], plan['n_samples']
+        start_record = plan['n_transient']
+        start_tail = start_record + every * n_samples
+
+        def step(i, args):
+            with brainstate.environ.context(i=i, t=i * dt):
+                return model(*inputs_spec.at(i, i * dt, args))
+
+        def record(out):
+            return {name: (out if fn is None else fn(model)) for name, fn in monitor_fns.items()}
+
+        def loop(body, indices, xs, pbar=None):
+            return brainstate.transform.for_loop(body, indices, xs, pbar=pbar)
+
+        def program(arrays):
+            self.trace_count += 1
+            pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
+            if start_record:
+                loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_record),
+                     inputs_spec.slice(arrays, 0, start_record))
+            rec_inputs = inputs_spec.slice(arrays, start_record, start_tail, chunk=every)
+            rec_index = start_record + jnp.arange(n_samples * every).reshape(n_samples, every)
+
+            def chunk(idx, x):
+                if every == 1:
+                    return record(step(idx[0], inputs_spec.first(x)))
+                outs = loop(step, idx, x)
+                return record(jax.tree.map(lambda o: o[-1], outs))
+
+            if checkpoint:
+                base = 16 if checkpoint is True else int(checkpoint)
+                recorded = brainstate.transform.checkpointed_for_loop(chunk, rec_index, rec_inputs, base=base,
+                                                                      pbar=pbar)
+            else:
+                recorded = loop(chunk, rec_index, rec_inputs, pbar=pbar)
+            if plan['n_tail']:
+                loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_tail, plan['n_steps']),
+                     inputs_spec.slice(arrays, start_tail, plan['n_steps']))
+            return recorded
+
+        return program
+
+
+# ---------------------------------------------------------------------- helpers
+class _Unset:
+    def __repr__(self):
+        return '<unset>'
+
+
+_UNSET = _Unset()
+
+
+def _has_states(model) -> bool:
+    return len(model.states(brainstate.HiddenState)) > 0
+
+
+def _check_dt(dt):
+    if dt is None:
+        dt = brainstate.environ.get('dt', None)
+        if dt is None:
+            raise ValueError('`dt` is missing: pass Simulator(model, dt=0.1 * u.ms) or set '
+                             'brainstate.environ.set(dt=0.1 * u.ms).')
+    if not isinstance(dt, u.Quantity):
+        raise TypeError(f'`dt` must carry time units, e.g. 0.1 * u.ms; got the plain number {dt!r}.')
+    if not u.get_unit(dt).has_same_dim(u.ms):
+        raise TypeError(f'`dt` must be a time; got a quantity in {unit_name(dt)}.')
+    if not float(u.get_magnitude(dt)) > 0:
+        raise ValueError(f'`dt` must be > 0; got {dt}.')
+    return dt
+
+
+def _steps(value, dt, name, allow_zero=False):
+    """Number of dt steps in a time ``value`` (warn when not a whole multiple)."""
+    if not isinstance(value, u.Quantity):
+        raise TypeError(f'`{name}` must carry time units (e.g. 100 * u.ms); got {value!r}.')
+    if not u.get_unit(value).has_same_dim(u.ms):
+        raise TypeError(f'`{name}` must be a time; got a quantity in {unit_name(value)}.')
+    ratio = float(u.get_magnitude(value / dt))
+    if ratio < 0:
+        raise ValueError(f'`{name}` must be >= 0; got {value}.')
+    steps = int(round(ratio))
+    if not math.isclose(ratio, steps, rel_tol=1e-6, abs_tol=1e-6):
+        warnings.warn(f'`{name}` ({value}) is not a multiple of dt ({dt}); using {steps} steps '
+                      f'({steps * dt}).', UserWarning, stacklevel=4)
+    return steps
+
+
+def _resolve_path(model, path):
+    obj = model
+    for part in path.split('.'):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj if isinstance(obj, brainstate.State) else None
+
+
+def _state_reader(model, name):
+    if not isinstance(name, str):
+        raise TypeError(f'monitor names must be strings or callables; got {name!r}.')
+    if _resolve_path(model, name) is None:
+        available = state_names(model)
+        hint = ''
+        inner = [s for s in available if s.split('.')[-1] == name]
+        if inner:
+            hint = (f" '{name}' lives on a submodule: pass '{inner[0]}' or "
+                    f"lambda m: m.{inner[0]}.value.")
+        raise ValueError(f"Unknown monitor {name!r}.{hint} Available states: {', '.join(available)}.")
+    return lambda m, path=name: _resolve_path(m, path).value
+
+
+def _normalise_monitors(monitors, model) -> dict:
+    if monitors is None:
+        return {'output': None}
+    if callable(monitors) and not isinstance(monitors, (list, tuple, dict, str)):
+        return {'output': monitors}
+    if isinstance(monitors, str):
+        monitors = [monitors]
+    if isinstance(monitors, (list, tuple)):
+        return {name: _state_reader(model, name) for name in monitors}
+    if isinstance(monitors, dict):
+        out = {}
+        for key, spec in monitors.items():
+            if key == 'ts':
+                raise ValueError("'ts' is reserved for the time axis; rename that monitor.")
+            out[key] = spec if callable(spec) else _state_reader(model, spec)
+        return out
+    raise TypeError(f'`monitors` must be None, a list of state names, a callable or a dict; '
+                    f'got {type(monitors).__name__}.')
+
+
+def _monitor_key(monitor_fns):
+    key = []
+    for name, fn in sorted(monitor_fns.items()):
+        if fn is None:
+            key.append((name, None))
+        elif hasattr(fn, '__code__'):
+            cells = tuple(id(c.cell_contents) for c in (fn.__closure__ or ()))
+            key.append((name, fn.__code__, cells, fn.__defaults__))
+        else:
+            key.append((name, id(fn)))
+    return tuple(key)
+
+
+class _InputSpec:
+    """Validates external inputs and slices them per step inside the program."""
+
+    def __init__(self, inputs, n_steps):
+        self.callable = None
+        self.constants = ()
+        self.arrays = ()
+        if inputs is None:
+            self.kind = 'none'
+        elif callable(inputs):
+            self.kind, self.callable = 'callable', inputs
+        else:
+            items = tuple(inputs) if isinstance(inputs, tuple) else (inputs,)
+            self.kind = 'items'
+            self.layout = []
+            arrays = []
+            for k, item in enumerate(items):
+                shape = u.math.shape(item)
+                if len(shape) == 0:
+                    self.layout.append(('const', item))
+                else:
+                    if shape[0] != n_steps:
+                        raise ValueError(f'`inputs` array {k} has {shape[0]} time steps along its first axis, but '
+                                         f'the run has {n_steps} steps (duration / dt, transient included).')
+                    self.layout.append(('array', len(arrays)))
+                    arrays.append(item)
+            self.arrays = tuple(arrays)
+        self.key = (self.kind, id(self.callable) if self.callable else None,
+                    tuple((str(k), (u.math.shape(v), str(u.get_unit(v)), float(u.get_magnitude(v)))
+                           if k == 'const' else v) for k, v in getattr(self, 'layout', ())),
+                    tuple((u.math.shape(a), str(getattr(u.math.asarray(a), 'dtype', ''))) for a in self.arrays))
+
+    def slice(self, arrays, start, stop, chunk=None):
+        def cut(a):
+            a = a[start:stop]
+            return a if chunk is None else a.reshape((-1, chunk) + tuple(u.math.shape(a)[1:]))
+        return tuple(cut(a) for a in arrays)
+
+    @staticmethod
+    def first(x):
+        return tuple(a[0] for a in x)
+
+    def at(self, i, t, sliced):
+        if self.kind == 'none':
+            return ()
+        if self.kind == 'callable':
+            out = self.callable(i, t)
+            return out if isinstance(out, tuple) else (out,)
+        return tuple(value if kind == 'const' else sliced[value] for kind, value in self.layout)
+
+
+def _check_finite(outputs, mode):
+    for name, value in outputs.items():
+        if name == 'ts':
+            continue
+        for leaf in jax.tree_util.tree_leaves(value, is_leaf=lambda x: isinstance(x, u.Quantity)):
+            if is_traced(leaf):
+                return
+            arr = np.asarray(u.get_magnitude(leaf))
+            if not np.issubdtype(arr.dtype, np.inexact) or np.all(np.isfinite(arr)):
+                continue
+            bad = np.argwhere(~np.isfinite(arr))[0]
+            t = outputs['ts'][int(bad[0])]
+            msg = (f"Simulation diverged: monitor {name!r} became {arr[tuple(bad)]} at t = {t} "
+                   f"(sample {int(bad[0])}, index {tuple(int(b) for b in bad[1:])}). Reduce dt, lower the "
+                   f"coupling, check parameters, or pass on_divergence='warn'.")
+            if mode == 'raise':
+                raise SimulationDivergedError(msg)
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
+            return

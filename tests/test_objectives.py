@@ -1,0 +1,269 @@
+"""Tests for brainmass.orchestration.objectives against numpy/scipy references."""
+import importlib
+import importlib.util
+import pathlib
+
+import brainunit as u
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+
+def _load():
+    try:
+        return importlib.import_module('brainmass.orchestration.objectives')
+    except ImportError:  # package __init__ under construction elsewhere
+        path = pathlib.Path(__file__).parents[1] / 'brainmass' / 'orchestration' / 'objectives.py'
+        spec = importlib.util.spec_from_file_location('_objectives_standalone', path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+
+obj = _load()
+TOL = dict(rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- references
+
+def ref_fc_vec(x):
+    fc = np.corrcoef(np.asarray(x, dtype=float).T)
+    return fc[np.triu_indices(fc.shape[0], k=1)]
+
+
+def ref_fcd_values(x, w, s):
+    x = np.asarray(x, dtype=float)
+    starts = range(0, x.shape[0] - w + 1, s)
+    vecs = np.array([ref_fc_vec(x[k:k + w]) for k in starts])
+    fcd = np.corrcoef(vecs)
+    return fcd[np.triu_indices(fcd.shape[0], k=1)]
+
+
+def series(seed, t=120, n=5):
+    rng = np.random.default_rng(seed)
+    mix = rng.normal(size=(n, n))
+    return (rng.normal(size=(t, n)) @ mix).astype(np.float32)
+
+
+@pytest.fixture
+def xy():
+    return series(0), series(1)
+
+
+# ---------------------------------------------------------------- values
+
+def test_timeseries_rmse_matches_numpy(xy):
+    x, y = xy
+    ref = np.sqrt(np.mean((x.astype(float) - y) ** 2))
+    np.testing.assert_allclose(obj.timeseries_rmse()(x, y), ref, **TOL)
+
+
+def test_timeseries_rmse_units():
+    x = jnp.array([1.0, 2.0, 3.0]) * u.mV
+    y = jnp.array([1.0, 2.0, 5.0]) * u.mV
+    r = obj.timeseries_rmse()(x, y)
+    assert u.get_unit(r) == u.mV
+    np.testing.assert_allclose(u.get_magnitude(r), np.sqrt(4 / 3), rtol=1e-6)
+    # target in volts is converted to the prediction's unit
+    r2 = obj.timeseries_rmse()(x, y.to_decimal(u.volt) * u.volt)
+    np.testing.assert_allclose(u.get_magnitude(r2.to_decimal(u.mV)), np.sqrt(4 / 3), rtol=1e-4)
+
+
+def test_fc_corr_and_rmse_match_numpy(xy):
+    x, y = xy
+    a, b = ref_fc_vec(x), ref_fc_vec(y)
+    np.testing.assert_allclose(obj.fc_corr()(x, y), np.corrcoef(a, b)[0, 1], **TOL)
+    np.testing.assert_allclose(obj.fc_corr(as_loss=True)(x, y), 1 - np.corrcoef(a, b)[0, 1], **TOL)
+    np.testing.assert_allclose(obj.fc_rmse()(x, y), np.sqrt(np.mean((a - b) ** 2)), **TOL)
+
+
+def test_fc_corr_strips_units_and_allows_different_T(xy):
+    x, y = xy
+    ref = np.corrcoef(ref_fc_vec(x), ref_fc_vec(y[:90]))[0, 1]
+    np.testing.assert_allclose(obj.fc_corr()(x * u.mV, y[:90] * u.volt), ref, **TOL)
+
+
+def test_cosine_sim_matches_numpy(xy):
+    x, y = xy
+    xf, yf = x.ravel().astype(float), y.ravel().astype(float)
+    ref = xf @ yf / np.linalg.norm(xf) / np.linalg.norm(yf)
+    np.testing.assert_allclose(obj.cosine_sim()(x, y), ref, **TOL)
+    np.testing.assert_allclose(obj.cosine_sim(as_loss=True)(x, y), 1 - ref, **TOL)
+
+
+def test_fcd_distribution_matches_numpy(xy):
+    x, _ = xy
+    got = obj.fcd_distribution(x, window_size=20, step_size=7)
+    np.testing.assert_allclose(got, ref_fcd_values(x, 20, 7), **TOL)
+
+
+def test_fcd_corr_matches_numpy(xy):
+    x, y = xy
+    ref = np.corrcoef(ref_fcd_values(x, 20, 5), ref_fcd_values(y, 20, 5))[0, 1]
+    np.testing.assert_allclose(obj.fcd(20, 5)(x, y), ref, **TOL)
+    np.testing.assert_allclose(obj.fcd(20, 5, as_loss=True)(x, y), 1 - ref, **TOL)
+
+
+@pytest.mark.parametrize('ty', [120, 97])
+def test_fcd_ks_and_wasserstein_match_scipy(xy, ty):
+    x, y = xy
+    y = y[:ty]
+    a, b = ref_fcd_values(x, 20, 5), ref_fcd_values(y, 20, 5)
+    np.testing.assert_allclose(obj.fcd_ks(20, 5)(x, y), stats.ks_2samp(a, b).statistic, atol=1e-6)
+    np.testing.assert_allclose(obj.fcd_wasserstein(20, 5)(x, y),
+                               stats.wasserstein_distance(a, b), **TOL)
+
+
+@pytest.mark.parametrize('nb', [50, 73])
+def test_ks_and_wasserstein_helpers_match_scipy(nb):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=50)
+    b = rng.normal(0.3, 1.5, size=nb)
+    b[:5] = a[:5]  # ties across samples
+    np.testing.assert_allclose(obj.ks_distance(a, b), stats.ks_2samp(a, b).statistic, atol=1e-6)
+    np.testing.assert_allclose(obj.wasserstein_1d(a, b), stats.wasserstein_distance(a, b), **TOL)
+
+
+def test_wasserstein_1d_units():
+    w = obj.wasserstein_1d(jnp.array([0.0, 1.0]) * u.mV, jnp.array([1.0, 2.0]) * u.mV)
+    assert u.get_unit(w) == u.mV
+    np.testing.assert_allclose(u.get_magnitude(w), 1.0)
+
+
+def test_identical_inputs_give_perfect_scores(xy):
+    x, _ = xy
+    assert float(obj.timeseries_rmse()(x, x)) == 0.0
+    np.testing.assert_allclose(obj.fc_corr()(x, x), 1.0, atol=1e-6)
+    np.testing.assert_allclose(obj.fc_corr(as_loss=True)(x, x), 0.0, atol=1e-6)
+    np.testing.assert_allclose(obj.fc_rmse()(x, x), 0.0, atol=1e-6)
+    np.testing.assert_allclose(obj.cosine_sim()(x, x), 1.0, atol=1e-6)
+    np.testing.assert_allclose(obj.fcd(20, 5)(x, x), 1.0, atol=1e-6)
+    assert float(obj.fcd_ks(20, 5)(x, x)) == 0.0
+    assert float(obj.fcd_wasserstein(20, 5)(x, x)) == 0.0
+
+
+def test_combine_weighted_sum(xy):
+    x, y = xy
+    f1, f2 = obj.fc_corr(as_loss=True), obj.fcd_wasserstein(20, 5)
+    loss = obj.combine((1.0, f1), (0.5, f2))
+    np.testing.assert_allclose(loss(x, y), f1(x, y) + 0.5 * f2(x, y), **TOL)
+    np.testing.assert_allclose(loss(x, x), 0.0, atol=1e-5)
+
+
+# ---------------------------------------------------------------- transforms
+
+ALL = [
+    obj.timeseries_rmse(), obj.fc_corr(), obj.fc_corr(as_loss=True), obj.fc_rmse(),
+    obj.cosine_sim(as_loss=True), obj.fcd(20, 5, as_loss=True), obj.fcd_ks(20, 5),
+    obj.fcd_wasserstein(20, 5),
+    obj.combine((1.0, obj.fc_corr(as_loss=True)), (0.5, obj.fcd_wasserstein(20, 5))),
+]
+
+
+@pytest.mark.parametrize('f', ALL, ids=lambda f: f.__name__)
+def test_jit_vmap_grad(f, xy):
+    x, y = xy
+    eager = f(x, y)
+    np.testing.assert_allclose(jax.jit(f)(x, y), eager, **TOL)
+    xs, ys = jnp.stack([x, y]), jnp.stack([y, x])
+    batched = jax.vmap(f)(xs, ys)
+    assert batched.shape == (2,)
+    np.testing.assert_allclose(batched[0], eager, **TOL)
+    g = jax.jit(jax.grad(f))(jnp.asarray(x), jnp.asarray(y))
+    assert g.shape == x.shape and bool(jnp.all(jnp.isfinite(g)))
+
+
+@pytest.mark.parametrize('f', ALL, ids=lambda f: f.__name__)
+def test_grad_finite_with_constant_segments(f, xy):
+    x, y = xy
+    x = x.copy()
+    x[:40, 1] = 0.7    # constant within the first windows
+    x[:, 3] = -1.2     # constant over the whole series
+    g = jax.grad(f)(jnp.asarray(x), jnp.asarray(y))
+    assert bool(jnp.all(jnp.isfinite(g)))
+    assert bool(jnp.isfinite(f(x, y)))
+
+
+def test_constant_column_gives_zero_correlation():
+    x = series(5, t=60, n=3)
+    x[:, 0] = 2.0
+    fc = obj._corr_matrix(jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(fc[0, 1:]), 0.0)
+    assert bool(jnp.all(jnp.isfinite(obj.fcd_distribution(x, 20, 5))))
+
+
+def test_wasserstein_gradient_nonzero(xy):
+    x, y = xy
+    g = jax.grad(obj.fcd_wasserstein(20, 5))(jnp.asarray(x), jnp.asarray(y))
+    assert float(jnp.abs(g).max()) > 0
+
+
+# ---------------------------------------------------------------- errors
+
+def test_shape_mismatch_raises(xy):
+    x, y = xy
+    with pytest.raises(ValueError, match=r'\(120, 5\).*\(100, 5\)'):
+        obj.timeseries_rmse()(x, y[:100])
+    with pytest.raises(ValueError, match='shape'):
+        obj.cosine_sim()(x, y[:100])
+    with pytest.raises(ValueError, match='regions'):
+        obj.fc_corr()(x, y[:, :4])
+    with pytest.raises(ValueError, match='windows'):
+        obj.fcd(20, 5)(x, y[:100])
+
+
+def test_nan_target_raises(xy):
+    x, y = xy
+    y = y.copy()
+    y[3, 2] = np.nan
+    for f in (obj.timeseries_rmse(), obj.fc_corr(), obj.fcd_wasserstein(20, 5)):
+        with pytest.raises(ValueError, match='NaN'):
+            f(x, y)
+    # traced targets are not checked (no concretisation error)
+    jax.jit(obj.timeseries_rmse())(x, y)
+
+
+def test_ndim_errors_name_the_argument(xy):
+    x, y = xy
+    with pytest.raises(ValueError, match='prediction'):
+        obj.fc_corr()(x[:, 0], y)
+    with pytest.raises(ValueError, match='target'):
+        obj.fcd_ks(20, 5)(x, y[None])
+    with pytest.raises(ValueError, match='x'):
+        obj.fcd_distribution(x[:, 0])
+
+
+def test_window_errors(xy):
+    x, y = xy
+    with pytest.raises(ValueError, match='larger'):
+        obj.fcd(200, 5)(x, y)
+    with pytest.raises(ValueError, match='larger'):
+        obj.fcd_distribution(x, window_size=121)
+    for bad in (0, -3):
+        with pytest.raises(ValueError, match='window_size'):
+            obj.fcd_wasserstein(window_size=bad)
+        with pytest.raises(ValueError, match='step_size'):
+            obj.fcd_ks(step_size=bad)
+    with pytest.raises(ValueError, match='window'):
+        obj.fcd_distribution(x, window_size=100, step_size=50)  # only one window
+
+
+def test_combine_validation():
+    f = obj.fc_corr()
+    with pytest.raises(TypeError, match='pair'):
+        obj.combine(f)
+    with pytest.raises(TypeError, match='weight'):
+        obj.combine(('1', f))
+    with pytest.raises(TypeError, match='callable'):
+        obj.combine((1.0, 2.0))
+    with pytest.raises(ValueError):
+        obj.combine()
+    with pytest.raises(TypeError):
+        obj.fc_corr(as_loss='yes')
+
+
+def test_empty_samples_raise():
+    with pytest.raises(ValueError):
+        obj.ks_distance(np.zeros(0), np.ones(3))
