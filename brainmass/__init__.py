@@ -11,3 +11,5 @@ from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicT
                       SigmoidalCoupling, SigmoidalJansenRitCoupling, delay_index, additive_coupling,
                       diffusive_coupling, hyperbolic_tangent_coupling, sigmoidal_coupling,
                       sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network)
+from . import datasets, viz
+from .datasets import Connectome, Signal

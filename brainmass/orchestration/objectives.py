@@ -45,8 +45,8 @@ layout (window starts ``0, step, 2*step, ... <= T - window``) matches
 """
 from __future__ import annotations
 
+import functools
 import numbers
-from typing import Callable
 
 import brainunit as u
 import jax
@@ -208,6 +208,21 @@ def _rms(d):
     return _safe_sqrt(jnp.mean(d * d))
 
 
+_rmse_core = jax.jit(lambda p, t: _rms(p - t))
+_pearson_core = jax.jit(_pearson)
+_fc_corr_core = jax.jit(lambda p, t: _pearson(_fc_vector(p), _fc_vector(t)))
+_fc_rmse_core = jax.jit(lambda p, t: _rms(_fc_vector(p) - _fc_vector(t)))
+
+
+@jax.jit
+def _cosine_core(p, t):
+    p, t = p.ravel(), t.ravel()
+    denom = _safe_sqrt(jnp.sum(p * p)) * _safe_sqrt(jnp.sum(t * t))
+    ok = denom > 0
+    s = jnp.where(ok, jnp.sum(p * t) / jnp.where(ok, denom, 1.0), 0.0)
+    return jnp.clip(s, -1.0, 1.0)
+
+
 def _common_magnitudes(a, b):
     """Magnitudes of ``a`` and ``b`` in ``a``'s unit, plus that unit (or None)."""
     ua, ub = u.get_unit(a), u.get_unit(b)
@@ -265,7 +280,13 @@ def fcd_distribution(x, window_size=30, step_size=5):
 
 def _fcd_values(x, window_size, step_size, name):
     x = _float(x)
-    starts = _window_starts(x.shape[0], window_size, step_size, name)
+    _window_starts(x.shape[0], window_size, step_size, name)
+    return _fcd_core(x, window_size, step_size)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _fcd_core(x, window_size, step_size):
+    starts = np.arange(0, x.shape[0] - window_size + 1, step_size)
     idx = starts[:, None] + np.arange(window_size)[None, :]
     fc_vecs = jax.vmap(_fc_vector)(x[idx])            # (K, E)
     z = _unit_vectors(fc_vecs, 1)
@@ -303,12 +324,18 @@ def ks_distance(a, b):
     >>> float(ks_distance([0., 1.], [2., 3.]))
     1.0
     """
-    a = jnp.sort(_as_sample(a, 'a'))
-    b = jnp.sort(_as_sample(b, 'b'))
+    return _ks_core(_as_sample(a, 'a'), _as_sample(b, 'b'))
+
+
+@jax.jit
+def _ks_core(a, b):
+    a, b = jnp.sort(a), jnp.sort(b)
     merged = jnp.concatenate([a, b])
-    cdf_a = jnp.searchsorted(a, merged, side='right') / a.size
-    cdf_b = jnp.searchsorted(b, merged, side='right') / b.size
-    return jnp.max(jnp.abs(cdf_a - cdf_b))
+    cnt_a = jnp.searchsorted(a, merged, side='right')
+    cnt_b = jnp.searchsorted(b, merged, side='right')
+    if a.size == b.size:  # exact integer comparison (identical samples -> 0.0)
+        return jnp.max(jnp.abs(cnt_a - cnt_b)) / a.size
+    return jnp.max(jnp.abs(cnt_a / a.size - cnt_b / b.size))
 
 
 def wasserstein_1d(a, b):
@@ -329,15 +356,19 @@ def wasserstein_1d(a, b):
     1.0
     """
     a, b, unit = _common_magnitudes(a, b)
-    a = jnp.sort(_as_sample(a, 'a'))
-    b = jnp.sort(_as_sample(b, 'b'))
+    return _with_unit(_w1_core(_as_sample(a, 'a'), _as_sample(b, 'b')), unit)
+
+
+@jax.jit
+def _w1_core(a, b):
+    a, b = jnp.sort(a), jnp.sort(b)
     if a.size == b.size:
-        return _with_unit(jnp.mean(jnp.abs(a - b)), unit)
+        return jnp.mean(jnp.abs(a - b))
     merged = jnp.sort(jnp.concatenate([a, b]))
     deltas = jnp.diff(merged)
     cdf_a = jnp.searchsorted(a, merged[:-1], side='right') / a.size
     cdf_b = jnp.searchsorted(b, merged[:-1], side='right') / b.size
-    return _with_unit(jnp.sum(jnp.abs(cdf_a - cdf_b) * deltas), unit)
+    return jnp.sum(jnp.abs(cdf_a - cdf_b) * deltas)
 
 
 # ----------------------------------------------------------------------------
@@ -367,7 +398,7 @@ def timeseries_rmse():
         _check_same_shape(prediction, target)
         _check_no_nan(target)
         p, t, unit = _common_magnitudes(prediction, target)
-        return _with_unit(_rms(p - t), unit)
+        return _with_unit(_rmse_core(p, t), unit)
     return _named(rmse, 'timeseries_rmse')
 
 
@@ -397,7 +428,7 @@ def fc_corr(as_loss=False):
 
     def fc_corr_(prediction, target):
         _check_pair_ts(prediction, target)
-        r = _pearson(_fc_vector(prediction), _fc_vector(target))
+        r = _fc_corr_core(_float(prediction), _float(target))
         return 1.0 - r if as_loss else r
     return _named(fc_corr_, 'fc_corr_loss' if as_loss else 'fc_corr')
 
@@ -417,7 +448,7 @@ def fc_rmse():
     """
     def fc_rmse_(prediction, target):
         _check_pair_ts(prediction, target)
-        return _rms(_fc_vector(prediction) - _fc_vector(target))
+        return _fc_rmse_core(_float(prediction), _float(target))
     return _named(fc_rmse_, 'fc_rmse')
 
 
@@ -440,11 +471,7 @@ def cosine_sim(as_loss=False):
     def cosine(prediction, target):
         _check_same_shape(prediction, target)
         _check_no_nan(target)
-        p, t = _float(prediction).ravel(), _float(target).ravel()
-        denom = _safe_sqrt(jnp.sum(p * p)) * _safe_sqrt(jnp.sum(t * t))
-        ok = denom > 0
-        s = jnp.where(ok, jnp.sum(p * t) / jnp.where(ok, denom, 1.0), 0.0)
-        s = jnp.clip(s, -1.0, 1.0)
+        s = _cosine_core(_float(prediction), _float(target))
         return 1.0 - s if as_loss else s
     return _named(cosine, 'cosine_sim_loss' if as_loss else 'cosine_sim')
 
@@ -485,7 +512,7 @@ def fcd(window_size=30, step_size=5, as_loss=False):
                              f'shape {_shape(prediction)} and target shape '
                              f'{_shape(target)} give FCD vectors of sizes '
                              f'{fp.shape[0]} and {ft.shape[0]}.')
-        r = _pearson(fp, ft)
+        r = _pearson_core(fp, ft)
         return 1.0 - r if as_loss else r
     return _named(fcd_, 'fcd_loss' if as_loss else 'fcd')
 

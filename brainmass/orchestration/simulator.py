@@ -316,8 +316,10 @@ def _monitor_key(monitor_fns):
         if fn is None:
             key.append((name, None))
         elif hasattr(fn, '__code__'):
+            # two lambdas with the same bytecode, names and closure read the same values
+            code = fn.__code__
             cells = tuple(id(c.cell_contents) for c in (fn.__closure__ or ()))
-            key.append((name, fn.__code__, cells, fn.__defaults__))
+            key.append((name, code.co_code, code.co_consts, code.co_names, cells, fn.__defaults__))
         else:
             key.append((name, id(fn)))
     return tuple(key)

@@ -1,0 +1,413 @@
+"""Loaders: the bundled datasets, user connectome files, and a toy sequence task.
+
+Supported connectome files (:func:`load_connectome`):
+
+===========================  ==================================================
+``.npz``                     arrays ``weights`` (or ``SC``, ``W``, ...),
+                             optional ``distances`` / ``tract_lengths``,
+                             ``labels``, ``centres``
+``.npy`` / ``.txt`` /        one matrix per file: pass the weights as ``path``
+``.csv``                     (or ``weights=``) and the distances as
+                             ``distances=``; ``.txt`` is whitespace separated,
+                             ``.csv`` comma separated, each optionally with a
+                             header row and/or a first column of labels
+``.mat``                     MATLAB (v4-v7.2, read with :func:`scipy.io.loadmat`);
+                             variables ``weights``/``SC``/``sc``/``W`` and
+                             ``distances``/``tract_lengths``/``D``/``lengths``
+``.zip``                     The Virtual Brain connectivity archive:
+                             ``weights.txt``, optional ``tract_lengths.txt``
+                             and ``centres.txt`` (``label x y z`` per line)
+===========================  ==================================================
+
+Distances / tract lengths in files are read as millimetres.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+import brainunit as u
+import numpy as np
+
+from ._registry import register_dataset
+from ._types import Connectome, Signal
+
+__all__ = ['DATA_DIR', 'SUPPORTED_FORMATS', 'load_connectome', 'load_example_connectome',
+           'load_example_signal', 'delayed_match_task']
+
+DATA_DIR = Path(__file__).resolve().parent / 'data'
+SUPPORTED_FORMATS = ('.npz', '.npy', '.txt', '.csv', '.mat', '.zip')
+_MATRIX_FORMATS = ('.npy', '.txt', '.csv')
+
+_WEIGHT_KEYS = ('weights', 'weight', 'W', 'SC', 'sc', 'Cmat', 'C', 'conn', 'connectivity')
+_DISTANCE_KEYS = ('distances', 'distance', 'tract_lengths', 'tract_length', 'lengths', 'D',
+                  'Dmat', 'dist', 'fiber_lengths')
+_LABEL_KEYS = ('labels', 'region_labels', 'names', 'region_names', 'regions')
+_CENTRE_KEYS = ('centres', 'centers', 'coords', 'positions')
+
+
+# ----------------------------------------------------------------------------
+# Bundled datasets
+# ----------------------------------------------------------------------------
+
+def _bundled(filename: str, dataset: str) -> Path:
+    path = DATA_DIR / filename
+    if not path.is_file():
+        raise FileNotFoundError(
+            f'The bundled data file for dataset {dataset!r} is missing: expected {path}. '
+            f'It ships with brainmass; reinstall the package, or regenerate the file '
+            f'(see docs/datasets.md).')
+    return path
+
+
+def load_example_connectome() -> Connectome:
+    """8-region example connectome: symmetric weights (max 1), distances in mm (max 80 mm).
+
+    The weights are non-negative with a zero diagonal; labels are ``'R0'..'R7'``.
+    Generated deterministically by ``examples/make_example_connectome.py``.
+
+    Examples
+    --------
+    >>> from brainmass import datasets
+    >>> conn = datasets.load_dataset('example_connectome')
+    >>> conn.distances.max()
+    Quantity(80., "mm")
+    """
+    with np.load(_bundled('example_connectome.npz', 'example_connectome'), allow_pickle=False) as f:
+        return Connectome(weights=f['weights'], distances=f['distances'] * u.mm,
+                          labels=f['labels'], centres=f['centres'] * u.mm,
+                          name='example_connectome')
+
+
+def load_example_signal() -> Signal:
+    """Simulated multi-region activity on the example connectome, with its FC and parameters.
+
+    Reads ``data/example_signal.npz``, which holds ``signal`` (T, N),
+    ``dt_ms`` (the sampling step in ms), optional ``labels`` and ``fc``, and
+    one ``param_<name>`` entry per generating parameter (collected into
+    ``Signal.params``).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the data file is not present.
+    """
+    path = _bundled('example_signal.npz', 'example_signal')
+    with np.load(path, allow_pickle=False) as f:
+        params = {k[len('param_'):]: _item(f[k]) for k in f.files if k.startswith('param_')}
+        return Signal(signal=f['signal'], dt=float(f['dt_ms']) * u.ms,
+                      labels=f['labels'] if 'labels' in f.files else None,
+                      fc=f['fc'] if 'fc' in f.files else None,
+                      params=params, name='example_signal')
+
+
+def _item(arr: np.ndarray):
+    return arr.item() if arr.ndim == 0 else arr
+
+
+# ----------------------------------------------------------------------------
+# Readers for user files
+# ----------------------------------------------------------------------------
+
+def _find_key(names, candidates) -> Optional[str]:
+    """The first of ``candidates`` in ``names`` (exact match first, then case-insensitive)."""
+    for c in candidates:
+        if c in names:
+            return c
+    lower = {n.lower(): n for n in names}
+    for c in candidates:
+        if c.lower() in lower:
+            return lower[c.lower()]
+    return None
+
+
+def _missing_weights(path, names) -> ValueError:
+    return ValueError(f'No weights matrix found in {os.fspath(path)!r}: expected one of '
+                      f'{", ".join(_WEIGHT_KEYS)}; the file holds {", ".join(sorted(names)) or "nothing"}.')
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _parse_table(text: str, delimiter: Optional[str], source: str) -> Tuple[np.ndarray, Optional[list]]:
+    """A numeric matrix from text, with labels from a header row or first column if present."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith('#')]
+    if delimiter is None:
+        rows = [ln.split() for ln in lines]
+    else:
+        rows = [[c.strip() for c in r] for r in csv.reader(lines, delimiter=delimiter)]
+    if not rows:
+        raise ValueError(f'{source!r} holds no data.')
+    header = rows[0] if not all(_is_number(c) for c in rows[0]) else None
+    body = rows[1:] if header is not None else rows
+    row_labels = None
+    if body and not any(_is_number(r[0]) for r in body):
+        row_labels, body = [r[0] for r in body], [r[1:] for r in body]
+    try:
+        matrix = np.array(body, dtype=float)
+    except ValueError:
+        raise ValueError(f'{source!r} must hold a rectangular numeric matrix '
+                         f'(optionally with a header row / label column).') from None
+    if header is not None and len(header) == matrix.shape[-1] + 1:
+        header = header[1:]  # drop the top-left corner cell
+    return matrix, row_labels if row_labels is not None else header
+
+
+def _read_matrix(source, name: str) -> Tuple[object, Optional[list]]:
+    """A matrix (and labels, when the file has them) from a path or an array."""
+    if not isinstance(source, (str, os.PathLike)):
+        return source, None
+    path = _existing(source, name)
+    ext = path.suffix.lower()
+    if ext == '.npy':
+        return np.load(path, allow_pickle=False), None
+    if ext in ('.txt', '.csv'):
+        return _parse_table(path.read_text(), ',' if ext == '.csv' else None, str(path))
+    raise ValueError(f'`{name}` must be a .npy, .txt or .csv file (or an array); got {path.name!r}.')
+
+
+def _existing(path, name: str = 'path') -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'`{name}` file not found: {os.fspath(path)!r}.')
+    return path
+
+
+def _read_npz(path: Path) -> Dict[str, object]:
+    with np.load(path, allow_pickle=False) as f:
+        data = {k: f[k] for k in f.files}
+    return _pick(data, path)
+
+
+def _pick(data: Dict[str, object], path) -> Dict[str, object]:
+    """Map a dict of named arrays onto Connectome fields using the accepted aliases."""
+    wkey = _find_key(data, _WEIGHT_KEYS)
+    if wkey is None:
+        raise _missing_weights(path, data)
+    out = {'weights': data[wkey]}
+    for field, keys in (('distances', _DISTANCE_KEYS), ('labels', _LABEL_KEYS),
+                        ('centres', _CENTRE_KEYS)):
+        key = _find_key([k for k in data if k != wkey], keys)
+        out[field] = data[key] if key is not None else None
+    return out
+
+
+def _mat_labels(value) -> Optional[list]:
+    """Region labels from a MATLAB char matrix or cell array."""
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.dtype.kind in 'US':
+        return [str(s).strip() for s in arr.ravel()]
+    return [str(np.asarray(v).ravel()[0]).strip() if np.size(v) else '' for v in arr.ravel()]
+
+
+def _read_mat(path: Path) -> Dict[str, object]:
+    import scipy.io
+    try:
+        raw = scipy.io.loadmat(path)
+    except NotImplementedError:
+        raise ValueError(f'{os.fspath(path)!r} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; '
+                         f"re-save it in MATLAB with save(..., '-v7') or export the matrices "
+                         f'as .npy/.csv.') from None
+    data = {k: v for k, v in raw.items() if not k.startswith('__')}
+    out = _pick(data, path)
+    out['labels'] = _mat_labels(out['labels'])
+    return out
+
+
+def _read_tvb_zip(path: Path) -> Dict[str, object]:
+    with zipfile.ZipFile(path) as zf:
+        members = {Path(m).name.lower(): m for m in zf.namelist()
+                   if not m.endswith('/') and not m.startswith('__MACOSX')}
+
+        def text(*names):
+            for n in names:
+                if n in members:
+                    return zf.read(members[n]).decode('utf-8')
+            return None
+
+        weights = text('weights.txt')
+        if weights is None:
+            raise ValueError(f'{os.fspath(path)!r} is not a TVB connectivity zip: weights.txt is missing '
+                             f'(it holds {", ".join(sorted(members)) or "nothing"}).')
+        lengths = text('tract_lengths.txt', 'distances.txt')
+        centres = text('centres.txt', 'centers.txt')
+    out = {'weights': _parse_table(weights, None, 'weights.txt')[0],
+           'distances': None if lengths is None else _parse_table(lengths, None, 'tract_lengths.txt')[0],
+           'labels': None, 'centres': None}
+    if centres is not None:
+        out['labels'], out['centres'] = _parse_centres(centres)
+    return out
+
+
+def _parse_centres(text: str) -> Tuple[Optional[list], np.ndarray]:
+    """TVB ``centres.txt``: ``label x y z`` per line (the label column may be absent)."""
+    rows = [ln.split() for ln in text.splitlines() if ln.strip()]
+    try:
+        xyz = np.array([r[-3:] for r in rows], dtype=float)
+    except ValueError:
+        raise ValueError('centres.txt must hold "label x y z" on each line.') from None
+    labels = [' '.join(r[:-3]) for r in rows]
+    return (labels if all(labels) else None), xyz
+
+
+def load_connectome(path=None, *, weights=None, distances=None, labels=None,
+                    name: Optional[str] = None) -> Connectome:
+    """Read a structural connectome from user files.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A connectome file: ``.npz``, ``.mat``, a TVB connectivity ``.zip``, or
+        a single weights matrix (``.npy``, ``.txt``, ``.csv``). The format is
+        chosen by the extension.
+    weights : str, path-like or array_like, optional
+        The weights matrix as a ``.npy``/``.txt``/``.csv`` file or an array,
+        instead of ``path``.
+    distances : str, path-like, array_like or Quantity, optional
+        The distances (tract lengths) as a file or an array; plain numbers are
+        millimetres. Only with a single-matrix ``path`` or ``weights=``.
+    labels : sequence of str, optional
+        Region labels; override those found in the files.
+    name : str, optional
+        The connectome's name; defaults to the file name without extension.
+
+    Returns
+    -------
+    Connectome
+
+    Raises
+    ------
+    ValueError
+        For an unsupported extension (the message lists the supported ones),
+        a file without a weights matrix, or an invalid matrix.
+    FileNotFoundError
+        When a file does not exist.
+
+    Examples
+    --------
+    >>> from brainmass import datasets
+    >>> conn = datasets.load_connectome('connectivity_76.zip')               # doctest: +SKIP
+    >>> conn = datasets.load_connectome(weights='w.npy', distances='d.npy')  # doctest: +SKIP
+    >>> conn = datasets.load_connectome('sc.mat')                            # doctest: +SKIP
+    """
+    fields = _read_fields(path, weights, distances)
+    if fields['weights'] is None:
+        raise ValueError('Pass a connectome file as `path`, or the matrices as `weights=` '
+                         '(and optionally `distances=`).')
+    if labels is not None:
+        fields['labels'] = labels
+    if name is None:
+        src = path if path is not None else (weights if isinstance(weights, (str, os.PathLike)) else None)
+        name = Path(src).stem if src is not None else 'connectome'
+    return Connectome(name=name, **fields)
+
+
+def _read_fields(path, weights, distances) -> Dict[str, object]:
+    if path is None:
+        return _read_pair(weights, distances)
+    ext = Path(path).suffix.lower()
+    if ext not in SUPPORTED_FORMATS:
+        raise ValueError(f'Unsupported connectome file {os.fspath(path)!r}: the extension must be one '
+                         f'of {", ".join(SUPPORTED_FORMATS)}.')
+    if ext in _MATRIX_FORMATS:
+        if weights is not None:
+            raise ValueError('Pass the weights either as `path` or as `weights=`, not both.')
+        return _read_pair(path, distances)
+    if weights is not None or distances is not None:
+        raise ValueError(f'A {ext} file holds the whole connectome; do not also pass '
+                         f'`weights=` or `distances=`.')
+    path = _existing(path)
+    reader = {'.npz': _read_npz, '.mat': _read_mat, '.zip': _read_tvb_zip}[ext]
+    return reader(path)
+
+
+def _read_pair(weights, distances) -> Dict[str, object]:
+    w, w_labels = _read_matrix(weights, 'weights') if weights is not None else (None, None)
+    d, d_labels = _read_matrix(distances, 'distances') if distances is not None else (None, None)
+    return {'weights': w, 'distances': d, 'labels': w_labels if w_labels is not None else d_labels,
+            'centres': None}
+
+
+# ----------------------------------------------------------------------------
+# A toy sequence task
+# ----------------------------------------------------------------------------
+
+def delayed_match_task(n_samples: int = 128, *, seq_len: int = 10, n_symbols: int = 4,
+                       seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """A delayed-recall sequence task: report, at the cue, the symbol shown first.
+
+    Each trial is ``seq_len`` steps over ``n_symbols`` input channels:
+
+    * step 0 shows the *sample*: a one-hot vector of a random symbol;
+    * steps 1 .. ``seq_len - 2`` are a silent delay (all zeros);
+    * the last step is the *cue*: all channels on (ones), a pattern distinct
+      from every symbol, asking the network to answer.
+
+    The target is the sample's symbol index, to be read out at the last step.
+    Chance accuracy is ``1 / n_symbols``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of trials (>= 1).
+    seq_len : int
+        Steps per trial (>= 2: the sample and the cue; the delay is ``seq_len - 2``).
+    n_symbols : int
+        Number of symbols, which is also the number of input channels (>= 2).
+    seed : int
+        Seed of the numpy random generator (the data are deterministic given it).
+
+    Returns
+    -------
+    inputs : numpy.ndarray, float32, shape (n_samples, seq_len, n_symbols)
+    targets : numpy.ndarray, int32, shape (n_samples,)
+        Symbol indices in ``[0, n_symbols)``.
+
+    Examples
+    --------
+    >>> from brainmass import datasets
+    >>> x, y = datasets.delayed_match_task(64, seq_len=12, n_symbols=3)
+    >>> x.shape, y.shape
+    ((64, 12, 3), (64,))
+    >>> bool((x[:, 0].argmax(-1) == y).all())
+    True
+    """
+    for value, name, low in ((n_samples, 'n_samples', 1), (seq_len, 'seq_len', 2),
+                             (n_symbols, 'n_symbols', 2)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f'`{name}` must be an int >= {low}; got {value!r}.')
+    rng = np.random.default_rng(seed)
+    targets = rng.integers(0, n_symbols, size=n_samples).astype(np.int32)
+    inputs = np.zeros((n_samples, seq_len, n_symbols), dtype=np.float32)
+    inputs[np.arange(n_samples), 0, targets] = 1.0
+    inputs[:, -1, :] = 1.0
+    return inputs, targets
+
+
+# ----------------------------------------------------------------------------
+# Built-in registrations
+# ----------------------------------------------------------------------------
+
+register_dataset('example_connectome', load_example_connectome,
+                 description='8-region example connectome: symmetric weights (max 1), '
+                             'distances in mm (max 80 mm), labels R0..R7.',
+                 overwrite=True)
+register_dataset('example_signal', load_example_signal,
+                 description='Simulated activity on the example connectome, with its FC '
+                             'and the generating parameters.',
+                 overwrite=True)
+register_dataset('delayed_match_task', delayed_match_task,
+                 description='Toy delayed-recall sequence task (inputs, targets) with the '
+                             'default settings of delayed_match_task().',
+                 overwrite=True)
