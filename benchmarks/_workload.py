@@ -65,7 +65,7 @@ def n_steps(duration_ms: float, dt_ms: float = DT_MS) -> int:
 
 
 # ---------------------------------------------------------------- brainmass
-def build_ours(n: int, k=K, batch: int | None = None):
+def build_ours(n: int, k=K, batch: int | None = None, method: str = 'exp_euler'):
     """The workload through the public API: returns ``(simulator, run)``.
 
     ``run(duration_ms)`` calls ``Simulator.run`` (``monitors=['node.x']``)
@@ -86,7 +86,8 @@ def build_ours(n: int, k=K, batch: int | None = None):
         h = x0 if len(shape) == 2 else x0[:, None]
         return jnp.broadcast_to(h, shape)
 
-    node = brainmass.HopfStep(n, a=A, w=OMEGA, beta=BETA, init_x=x0, init_y=jnp.asarray(y0, jnp.float32))
+    node = brainmass.HopfStep(n, a=A, w=OMEGA, beta=BETA, init_x=x0, init_y=jnp.asarray(y0, jnp.float32),
+                              method=method)
     k_value = k if batch is None else jnp.asarray(k, dtype=jnp.float32).reshape(batch, 1)
     net = brainmass.Network(node, conn=w, distance=lengths * u.mm, speed=SPEED_MM_PER_MS * u.mm / u.ms,
                             coupling='diffusive', coupled_var='x', k=k_value, delay_init=history)

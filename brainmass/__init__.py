@@ -13,3 +13,4 @@ from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicT
                       sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network)
 from . import datasets, viz
 from .datasets import Connectome, Signal
+from .orchestration import objectives

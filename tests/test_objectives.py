@@ -161,31 +161,47 @@ ALL = [
     obj.combine((1.0, obj.fc_corr(as_loss=True)), (0.5, obj.fcd_wasserstein(20, 5))),
 ]
 IDS = [f.__name__ for f in ALL]
-# one jit(value_and_grad) per objective, shared by the tests below (compile once)
-VG = {name: jax.jit(jax.value_and_grad(f)) for name, f in zip(IDS, ALL)}
+# All objectives traced into one program per transform: one compile each.
+VALUE_AND_GRADS = jax.jit(lambda p, t: [jax.value_and_grad(f)(p, t) for f in ALL])
+VMAPPED = jax.jit(jax.vmap(lambda p, t: jnp.stack([f(p, t) for f in ALL])))
 
 
-@pytest.mark.parametrize('f', ALL, ids=IDS)
-def test_jit_vmap_grad(f, xy):
-    x, y = xy
-    eager = f(x, y)
-    value, g = VG[f.__name__](jnp.asarray(x), jnp.asarray(y))
-    np.testing.assert_allclose(value, eager, **TOL)
-    assert g.shape == x.shape and bool(jnp.all(jnp.isfinite(g)))
-    if f.__name__ != 'combined_objective':  # same components as fc_corr/fcd_wasserstein
-        batched = jax.vmap(f)(jnp.stack([x, y]), jnp.stack([y, x]))
-        assert batched.shape == (2,)
-        np.testing.assert_allclose(batched[0], eager, **TOL)
-
-
-@pytest.mark.parametrize('f', ALL, ids=IDS)
-def test_grad_finite_with_constant_segments(f, xy):
-    x, y = xy
+def with_constant_segments(x):
     x = x.copy()
     x[:40, 1] = 0.7    # constant within the first windows
     x[:, 3] = -1.2     # constant over the whole series
-    value, g = VG[f.__name__](jnp.asarray(x), jnp.asarray(y))
+    return x
+
+
+@pytest.fixture(scope='module')
+def transformed():
+    x, y = series(0), series(1)
+    xc = with_constant_segments(x)
+    return dict(
+        eager=[f(x, y) for f in ALL],
+        vg=VALUE_AND_GRADS(jnp.asarray(x), jnp.asarray(y)),
+        vg_const=VALUE_AND_GRADS(jnp.asarray(xc), jnp.asarray(y)),
+        eager_const=[f(xc, y) for f in ALL],
+        vmapped=VMAPPED(jnp.stack([x, y]), jnp.stack([y, x])),
+        shape=x.shape,
+    )
+
+
+@pytest.mark.parametrize('i', range(len(ALL)), ids=IDS)
+def test_jit_vmap_grad(i, transformed):
+    eager = transformed['eager'][i]
+    value, g = transformed['vg'][i]
+    np.testing.assert_allclose(value, eager, **TOL)
+    assert g.shape == transformed['shape'] and bool(jnp.all(jnp.isfinite(g)))
+    assert transformed['vmapped'].shape == (2, len(ALL))
+    np.testing.assert_allclose(transformed['vmapped'][0, i], eager, **TOL)
+
+
+@pytest.mark.parametrize('i', range(len(ALL)), ids=IDS)
+def test_grad_finite_with_constant_segments(i, transformed):
+    value, g = transformed['vg_const'][i]
     assert bool(jnp.isfinite(value)) and bool(jnp.all(jnp.isfinite(g)))
+    np.testing.assert_allclose(value, transformed['eager_const'][i], **TOL)
 
 
 def test_constant_column_gives_zero_correlation(xy):
@@ -197,9 +213,8 @@ def test_constant_column_gives_zero_correlation(xy):
     assert bool(jnp.all(jnp.isfinite(obj.fcd_distribution(x, 20, 5))))
 
 
-def test_wasserstein_gradient_nonzero(xy):
-    x, y = xy
-    _, g = VG['fcd_wasserstein'](jnp.asarray(x), jnp.asarray(y))
+def test_wasserstein_gradient_nonzero(transformed):
+    _, g = transformed['vg'][IDS.index('fcd_wasserstein')]
     assert float(jnp.abs(g).max()) > 0
 
 

@@ -14,7 +14,10 @@ integration step. A concrete model declares
 * ``output()`` - the observable ``update`` returns.
 
 Inputs: ``update(*inputs, **named)`` maps positional inputs to ``input_vars``
-(default: ``state_vars`` order) and keyword inputs ``<var>_inp``. An input
+(default: ``state_vars`` order) and keyword inputs ``<var>_inp``. An input may
+also be a function of the state dict, evaluated at every stage of the
+integrator (a :class:`~brainmass.Network` passes its coupling this way, so
+an instantaneous coupling is integrated to the scheme's full order). An input
 carries the unit of the variable it drives (plain numbers are read in that
 unit) and is added inside that variable's right-hand side. A noise module set
 with ``noise_<var>`` is called every step and added to that input.
@@ -193,7 +196,7 @@ class StepModel(brainstate.nn.Dynamics):
         kwargs = {}
         for arg in self._rhs_args[var]:
             if arg == 'inp':
-                kwargs['inp'] = inp[var]
+                kwargs['inp'] = inp[var](state) if callable(inp[var]) else inp[var]
             elif arg == 't':
                 kwargs['t'] = t
             else:
@@ -215,10 +218,10 @@ class StepModel(brainstate.nn.Dynamics):
             given[var] = value
         out = {}
         for var in self.state_vars:
-            value = self._in_var_unit(var, given.get(var))
+            value = given.get(var)
             if with_noise and getattr(self, f'noise_{var}', None) is not None:
-                value = value + self._in_var_unit(var, getattr(self, f'noise_{var}')())
-            out[var] = value
+                value = _add(value, self._in_var_unit(var, getattr(self, f'noise_{var}')()))
+            out[var] = _map_input(lambda v, var=var: self._in_var_unit(var, v), value)
         return out
 
     def _in_var_unit(self, var, value):
@@ -271,6 +274,21 @@ class StepModel(brainstate.nn.Dynamics):
 
     def __repr__(self):
         return f'{type(self).__name__}(in_size={self.in_size}, method={self.method!r})'
+
+
+def _add(value, noise):
+    """Input plus noise, where the input may be a function of the stage state."""
+    if value is None:
+        return noise
+    if callable(value):
+        return lambda state: value(state) + noise
+    return value + noise
+
+
+def _map_input(convert, value):
+    if callable(value):
+        return lambda state: convert(value(state))
+    return convert(value)
 
 
 def _rhs_arguments(cls, var):

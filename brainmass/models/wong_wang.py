@@ -250,7 +250,7 @@ class WongWangStep(StepModel):
         shape = jnp.shape(r1)
         return dict(r1=r1 * u.Hz, r2=r2 * u.Hz, choice=jnp.zeros(shape, dtype=jnp.int32),
                     decision_time=jnp.full(shape, jnp.nan, dtype=brainstate.environ.dftype()) * u.ms,
-                    elapsed=jnp.zeros((), dtype=brainstate.environ.dftype()) * u.ms)
+                    n_steps=jnp.zeros((), dtype=jnp.int32))
 
     # -------------------------------------------------------- right-hand side
     def current_1(self, S1, S2, inp):
@@ -307,10 +307,11 @@ class WongWangStep(StepModel):
         r1, r2 = self.rates(self.S1.value, self.S2.value, I1, I2)
         self.r1.value = r1 * u.Hz
         self.r2.value = r2 * u.Hz
-        self.elapsed.value = self.elapsed.value + time_to_ms(brainstate.environ.get_dt(), 'dt') * u.ms
+        self.n_steps.value = self.n_steps.value + 1
+        now = self.n_steps.value * time_to_ms(brainstate.environ.get_dt(), 'dt') * u.ms
         crossed = (self.choice.value == 0) & (jnp.maximum(r1, r2) >= self.threshold)
         self.choice.value = jnp.where(crossed, jnp.where(r1 >= r2, 1, 2), self.choice.value).astype(jnp.int32)
-        self.decision_time.value = u.math.where(crossed, self.elapsed.value, self.decision_time.value)
+        self.decision_time.value = u.math.where(crossed, now, self.decision_time.value)
         return self.output()
 
     def output(self):

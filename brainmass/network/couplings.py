@@ -64,6 +64,13 @@ class Coupling(brainstate.nn.Module):
         self.conn = None if conn is None else as_conn_param(conn)
         self.k = brainstate.nn.Param.init(k)
 
+    def share_network_params(self, conn, k):
+        """Use a Network's ``conn`` and ``k`` (hidden from this module's graph, so
+        parameter paths read ``'k'`` / ``'conn'`` on the Network)."""
+        self.conn = conn
+        self.k = k
+        self.graph_invisible_attrs = tuple(self.graph_invisible_attrs) + ('conn', 'k')
+
     def pre(self, x):
         return x
 

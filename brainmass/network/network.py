@@ -3,12 +3,16 @@ r"""Network: a node bank wired through a connectome with conduction delays.
 One step of a delay-coupled network (``update``):
 
 1. write the coupled variable's current value into the ring buffer;
-2. read every edge's delayed source value with **one gather** (indices
+2. read every off-diagonal edge's delayed source value with **one gather** (indices
    precomputed at construction; the buffer is stored twice over so that no
    modulo is needed: the read index is ``base + pointer * N``);
 3. one weighted reduction gives :math:`s_i = \sum_j W_{ij}\,\mathrm{pre}(x_j(t - \tau_{ij}))`,
    and the coupling kernel turns it into the current;
-4. the current (plus network noise) is the node's first input.
+4. the current (plus network noise) is the node's first input. For ``*Step``
+   nodes it is passed as a function of the stage state: the delayed sum is
+   fixed for the step, while the zero-delay terms (the diagonal, the diffusive
+   self term, or every term of an instantaneous network) follow the
+   integrator's stages.
 
 Memory is :math:`O(L N + N^2)` for a buffer of ``L = max_delay_steps + 1``
 slots. For sparse connectomes (density below 20 %, constant ``conn``) only the
@@ -113,8 +117,8 @@ class Network(brainstate.nn.Dynamics):
         self.n_node = int(node.varshape[0])
         self.coupled_var = _check_coupled_var(node, coupled_var)
         self.k = brainstate.nn.Param.init(k)
-        conn_param = _connectivity(conn, self.n_node, self_connection, coupling)
-        self.coupling = _make_coupling(coupling, conn_param, self.k)
+        self.conn = _connectivity(conn, self.n_node, self_connection, coupling)
+        self.coupling = _make_coupling(coupling, self.conn, self.k)
         self.noise = _check_noise(noise, self.n_node)
         self.delay_init = delay_init
         self._delay_ms = delay_times_ms(distance, speed, self.n_node)
@@ -127,11 +131,6 @@ class Network(brainstate.nn.Dynamics):
             self._plan = self._build_plan(time_to_ms(dt, 'dt'))
 
     # ------------------------------------------------------------- properties
-    @property
-    def conn(self):
-        """The connectivity Param (``net.conn.value()`` is the matrix)."""
-        return self.coupling.conn
-
     @property
     def max_delay_steps(self) -> int:
         return 0 if self._plan is None else self._plan['L'] - 1
@@ -149,8 +148,10 @@ class Network(brainstate.nn.Dynamics):
         L = int(steps.max()) + 1
         src = np.broadcast_to(np.arange(n), (n, n))
         base = (L - steps) * n + src  # flat index into the doubled buffer at pointer 0
-        plan = dict(dt_ms=float(dt_ms), L=L, steps=steps, base=jnp.asarray(base, dtype=jnp.int32))
-        w = None if self._conn_trainable() else np.asarray(u.get_magnitude(self.conn.value()))
+        offdiag = 1. - np.eye(n)
+        plan = dict(dt_ms=float(dt_ms), L=L, steps=steps, base=jnp.asarray(base, dtype=jnp.int32),
+                    offdiag=jnp.asarray(offdiag, dtype=brainstate.environ.dftype()))
+        w = None if self._conn_trainable() else np.asarray(u.get_magnitude(self.conn.value())) * offdiag
         if w is not None and np.count_nonzero(w) < SPARSE_DENSITY * w.size:
             tgt, srcs = np.nonzero(w)
             plan['sparse'] = dict(tgt=jnp.asarray(tgt, dtype=jnp.int32),
@@ -198,17 +199,36 @@ class Network(brainstate.nn.Dynamics):
         ``node_inputs`` are forwarded to the node after the coupling current,
         which is always the node's first positional input.
         """
-        current = self.coupling_current()
+        current = self.coupling_current(as_function=self._node_takes_functions())
         if self.noise is not None:
-            current = current + self.noise()
+            noise = self.noise()
+            current = (lambda s, c=current: c(s) + noise) if callable(current) else current + noise
         return self.node(current, *node_inputs)
 
-    def coupling_current(self):
-        """The (N,) (or (B, N)) coupling current for the present step."""
+    def _node_takes_functions(self):
+        return isinstance(self.node, StepModel) and type(self.node).update is StepModel.update
+
+    def coupling_current(self, as_function=False):
+        """The (N,) (or (B, N)) coupling current for the present step.
+
+        With ``as_function`` it is returned as a function of the node's stage
+        state, so an integrator re-evaluates the terms that depend on the
+        present value (the self term, an instantaneous source) at each stage;
+        delayed reads come from the past and are computed once.
+        """
         x = getattr(self.node, self.coupled_var).value
+        delayed = None if self._plan is None else self._weighted_sum(_magnitude(x))
+        if not as_function:
+            return self._current(x, delayed)
+        return lambda state: self._current(state[self.coupled_var], delayed)
+
+    def _current(self, x, delayed):
         unit = u.get_unit(x) if isinstance(x, u.Quantity) else None
-        x_mag = u.get_magnitude(x) if unit is not None else x
-        s = self._weighted_sum(x_mag)
+        x_mag = _magnitude(x)
+        if delayed is None:
+            s = self._weighted_sum(x_mag)
+        else:  # the self term has zero delay: it follows the integrator's stages
+            s = delayed + jnp.diagonal(u.get_magnitude(self.conn.value())) * self.coupling.pre(x_mag)
         x_self = x_mag
         if unit is not None and not isinstance(self.coupling, SigmoidalJansenRitCoupling):
             s, x_self = s * unit, x
@@ -224,7 +244,7 @@ class Network(brainstate.nn.Dynamics):
             w = sp['w'] if gathered.ndim == 1 else sp['w'][:, None]
             s = jax.ops.segment_sum(w * pre(gathered), sp['tgt'], num_segments=self.n_node)
         else:
-            w = u.get_magnitude(self.conn.value())
+            w = u.get_magnitude(self.conn.value()) * self._plan['offdiag']
             s = (w * pre(gathered)).sum(axis=1) if gathered.ndim == 2 else jnp.einsum('ij,ijb->ib', w, pre(gathered))
         return s if s.ndim == 1 else s.T
 
@@ -245,6 +265,10 @@ class Network(brainstate.nn.Dynamics):
         return (f'Network(n_node={self.n_node}, node={type(self.node).__name__}, coupling='
                 f'{type(self.coupling).__name__}, coupled_var={self.coupled_var!r}, '
                 f'max_delay_steps={self.max_delay_steps})')
+
+
+def _magnitude(x):
+    return u.get_magnitude(x) if isinstance(x, u.Quantity) else x
 
 
 class _NoneType:
@@ -303,14 +327,14 @@ def _make_coupling(coupling, conn_param, k):
         if coupling.conn is not None:
             raise ValueError('A coupling instance given to Network must be built without `conn`: the Network '
                              'owns the connectivity.')
-        coupling.conn = conn_param
-        coupling.k = k
-        return coupling
-    if not isinstance(coupling, str):
+    elif isinstance(coupling, str):
+        check_choice(coupling, tuple(COUPLINGS), 'coupling')
+        coupling = COUPLINGS[coupling]()
+    else:
         raise TypeError(f'`coupling` must be a name ({format_choices(COUPLINGS)}) or a Coupling; got '
                         f'{type(coupling).__name__}.')
-    check_choice(coupling, tuple(COUPLINGS), 'coupling')
-    return COUPLINGS[coupling](conn=conn_param, k=k)
+    coupling.share_network_params(conn_param, k)
+    return coupling
 
 
 def _check_noise(noise, n):

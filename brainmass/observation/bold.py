@@ -41,16 +41,31 @@ def balloon_rhs(state, z, p):
     positive value so the fractional powers stay finite. Returns the tuple of
     derivatives ``(dx, df, dv, dq)`` per second.
     """
+    return _rhs(state, z, _coefficients(p))
+
+
+def _coefficients(p):
+    r"""Constants of the right-hand side, computed once per step.
+
+    The extraction term is written so rest is an exact fixed point in floating
+    point: with :math:`c = 1-\rho`, :math:`c^{1/f} = c\,c^{(1-f)/f}`, so
+    :math:`E(f)/\rho = (1 - c^{1/f})/\rho = 1 - (c/\rho)\,\mathrm{expm1}\bigl(\tfrac{1-f}{f}\ln c\bigr)`,
+    exactly 1 at :math:`f = 1` (and accurate near it).
+    """
+    rho = p['rho']
+    return dict(gamma=p['gamma'], k=p['k'], inv_tau=1. / p['tau'], inv_alpha=1. / p['alpha'],
+                log_c=jnp.log(1. - rho), c_over_rho=(1. - rho) / rho)
+
+
+def _rhs(state, z, c):
     x, f, v, q = state
     f = jnp.maximum(f, _FLOOR)
-    v = jnp.maximum(v, _FLOOR)
-    out_flow = v ** (1. / p['alpha'])
-    extraction = 1. - (1. - p['rho']) ** (1. / f)
-    dx = z - p['k'] * x - p['gamma'] * (f - 1.)
-    df = x
-    dv = (f - out_flow) / p['tau']
-    dq = (f * extraction / p['rho'] - out_flow * q / v) / p['tau']
-    return dx, df, dv, dq
+    log_v = jnp.log(jnp.maximum(v, _FLOOR))
+    out_flow = jnp.exp(c['inv_alpha'] * log_v)                       # v^(1/alpha)
+    out_q = jnp.exp((c['inv_alpha'] - 1.) * log_v) * q                # v^(1/alpha) q / v
+    in_q = f * (1. - c['c_over_rho'] * jnp.expm1((1. - f) / f * c['log_c']))   # f E(f) / rho
+    dx = z - c['k'] * x - c['gamma'] * (f - 1.)
+    return dx, x, (f - out_flow) * c['inv_tau'], (in_q - out_q) * c['inv_tau']
 
 
 def bold_readout(q, v, p):
@@ -65,7 +80,8 @@ def _axpy(a, xs, ys):
 
 def _step(state, z, dt, p, method):
     """One explicit step of ``method`` of length ``dt`` seconds."""
-    f = lambda s: balloon_rhs(s, z, p)
+    c = _coefficients(p)
+    f = lambda s: _rhs(s, z, c)
     k1 = f(state)
     if method == 'euler':
         return _axpy(dt, k1, state)
@@ -255,7 +271,7 @@ class BOLDSignal(brainstate.nn.Dynamics):
 
     def update(self, z=None):
         """Advance one ``dt`` step with drive ``z`` (default 0); return :meth:`bold`."""
-        dt = _dt_seconds(brainstate.environ.get_dt())
+        dt = _dt_seconds(brainstate.environ.get('dt', None))
         z = self._drive(z)
         state = (self.x.value, self.f.value, self.v.value, self.q.value)
         new = _step(state, z, dt, self.parameters_dict(), self.method)
