@@ -110,7 +110,8 @@ def worker_tvb(n, duration_ms, repeats, sweep, check_ms):
                             centres=np.zeros((n, 3)), region_labels=np.array([f'r{i}' for i in range(n)]))
         conn.configure()
         model = HopfX(a=np.r_[W.A], omega=np.r_[W.OMEGA])
-        # horizon = max idelay + 1 (TVB rounds with rint; the workload's delays have no ties)
+        # horizon = max idelay + 1 (TVB rounds with rint; the workload's delays have no ties). The nb
+        # backend copies only the coupled variable's history, so its y starts at x0, not y0.
         horizon = int(np.rint(lengths / W.SPEED_MM_PER_MS / W.DT_MS).max()) + 1
         ic = np.empty((horizon, 2, n, 1))
         ic[:, 0, :, 0] = x0
@@ -120,6 +121,7 @@ def worker_tvb(n, duration_ms, repeats, sweep, check_ms):
                                   monitors=[monitors.Raw()], initial_conditions=ic,
                                   simulation_length=n_steps * W.DT_MS)
         sim.configure()
+        sim.current_step = 0  # configure() advances it past the given history; run_sim wants 0
         template = '<%include file="nb-sim.py.mako"/>'
         run_sim = NbBackend().build_py_func(template, dict(sim=sim, np=np), name='run_sim')
         return sim, run_sim

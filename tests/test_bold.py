@@ -109,18 +109,30 @@ def test_sustained_drive_reaches_analytic_fixed_point(z0):
     assert abs(float(bold.bold()[0]) - _classic_bold(q, v)) <= 1e-4 * abs(_classic_bold(q, v))
 
 
-@pytest.mark.parametrize('method,tol', [('rk4', 2e-4), ('heun', 2e-3), ('euler', 3e-2)])
-def test_trajectory_matches_solve_ivp(method, tol):
-    dt, T = 0.01, 2000                                  # seconds, 20 s
-    drive = lambda t: 0.5 * (1. + np.sin(2 * np.pi * 0.2 * t))
-    # piecewise-constant drive held over each step, as the module sees it
-    zs = np.array([drive(i * dt) for i in range(T)], np.float32)[:, None]
+_LEVELS = [(1.0, 1.0), (0.0, 4.0), (0.5, 5.0), (0.2, 4.0)]   # (drive, duration in s)
+
+
+@pytest.fixture(scope='module')
+def scipy_reference():
+    """solve_ivp (rtol 1e-8) of a piecewise-constant drive, one call per segment."""
+    dt = 0.01
+    state, t0, ts, ys = [0., 1., 1., 1.], 0., [], []
+    for z, span in _LEVELS:
+        n = int(round(span / dt))
+        t_eval = t0 + dt * np.arange(1, n + 1)
+        sol = solve_ivp(_np_rhs(lambda t, z=z: z), (t0, t_eval[-1]), state, t_eval=t_eval,
+                        rtol=1e-8, atol=1e-10)
+        ts.append(t_eval)
+        ys.append(_classic_bold(sol.y[3], sol.y[2]))
+        state, t0 = sol.y[:, -1], t_eval[-1]
+    zs = np.concatenate([np.full(int(round(s / dt)), z) for z, s in _LEVELS])
+    return dt, zs.astype(np.float32)[:, None], np.concatenate(ys)
+
+
+@pytest.mark.parametrize('method,tol', [('rk4', 1e-4), ('heun', 1e-3), ('euler', 3e-2)])
+def test_trajectory_matches_solve_ivp(scipy_reference, method, tol):
+    dt, zs, y_ref = scipy_reference
     y = np.asarray(bold_from_trace(jnp.asarray(zs), dt * u.second, method=method))[:, 0]
-    held = lambda t: zs[min(int(t / dt + 1e-9), T - 1), 0]
-    ts = (np.arange(T) + 1) * dt
-    sol = solve_ivp(_np_rhs(held), (0, ts[-1]), [0, 1, 1, 1], t_eval=ts, rtol=1e-8, atol=1e-10,
-                    max_step=dt / 4)
-    y_ref = _classic_bold(sol.y[3], sol.y[2])
     err = np.max(np.abs(y - y_ref)) / np.max(np.abs(y_ref))
     assert err < tol, err
 
@@ -132,7 +144,8 @@ def test_simulate_equals_stepping_update():
     with brainstate.environ.context(dt=5 * u.ms):
         stepped = brainstate.transform.for_loop(bold.monitor_step, z)
     offline = bold.simulate(z, 5 * u.ms)
-    np.testing.assert_allclose(np.asarray(stepped), np.asarray(offline), rtol=1e-5, atol=1e-9)
+    stepped, offline = np.asarray(stepped), np.asarray(offline)
+    np.testing.assert_allclose(stepped, offline, rtol=0, atol=1e-4 * np.abs(offline).max())
 
 
 def test_dt_units_plain_ms_and_seconds_agree():
@@ -217,7 +230,7 @@ def _rel_err(a, b):
 
 
 def test_gradient_through_for_loop_matches_finite_differences():
-    bold = BOLDSignal(2)
+    bold = BOLDSignal(2, method='euler')
     bold.init_state()
     base = jnp.asarray(np.random.default_rng(1).uniform(0.2, 1., (400, 2)), jnp.float32)
 
@@ -237,9 +250,9 @@ def test_gradient_wrt_trainable_parameter_matches_finite_differences():
     z = jnp.asarray(np.random.default_rng(2).uniform(0., 1., (400, 1)), jnp.float32)
 
     def loss_of(gamma):
-        return jnp.sum(BOLDSignal(1, gamma=gamma).simulate(z, 10 * u.ms)) * 10.
+        return jnp.sum(BOLDSignal(1, gamma=gamma, method='heun').simulate(z, 10 * u.ms)) * 10.
 
-    bold = BOLDSignal(1, gamma=brainstate.nn.Param(jnp.asarray(0.41)))
+    bold = BOLDSignal(1, gamma=brainstate.nn.Param(jnp.asarray(0.41)), method='heun')
     params = bold.states(brainstate.ParamState)
     g = brainstate.transform.grad(lambda: jnp.sum(bold.simulate(z, 10 * u.ms)) * 10.,
                                   grad_states=params)()

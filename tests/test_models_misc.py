@@ -74,14 +74,15 @@ def test_kuramoto_rhs_matches_double_sum():
     theta, inp = RNG.uniform(0, 2 * np.pi, n).astype(np.float32), rand(n, 0.1)
     omega, K, alpha = rand(n, 0.05), 0.3, 0.4
     A = RNG.uniform(0, 1, (n, n)).astype(np.float32)
-    for normalize, exclude in [(True, True), (False, False)]:
-        net = KuramotoNetwork(n, omega=omega, K=K, alpha=alpha, conn=A, normalize_by_n=normalize,
+    for conn, normalize, exclude in [(A, True, True), (A, False, False), (None, True, True), (None, False, False)]:
+        net = KuramotoNetwork(n, omega=omega, K=K, alpha=alpha, conn=conn, normalize_by_n=normalize,
                               exclude_self=exclude)
         d = rhs(net, dict(theta=theta), inp)['theta']
+        W = np.ones((n, n)) if conn is None else A
         ref = np.empty(n)
         for i in range(n):
             js = [j for j in range(n) if not (exclude and j == i)]
-            s = sum(A[i, j] * np.sin(theta[j] - theta[i] - alpha) for j in js)
+            s = sum(W[i, j] * np.sin(theta[j] - theta[i] - alpha) for j in js)
             ref[i] = omega[i] + K * s / (n if normalize else 1) + inp[i]
         np.testing.assert_allclose(d, ref, rtol=1e-5, atol=1e-6)
 

@@ -175,8 +175,8 @@ class KuramotoNetwork(StepModel):
 
     def _connectivity(self, conn, n):
         if conn is None:
-            conn = jnp.ones((n, n), dtype=brainstate.environ.dftype())
-        elif not isinstance(conn, brainstate.nn.Param):
+            return None  # all-to-all: computed as a mean field, O(N) per step
+        if not isinstance(conn, brainstate.nn.Param):
             conn = jnp.asarray(np.asarray(u.get_magnitude(conn), dtype=float), dtype=brainstate.environ.dftype())
         param = brainstate.nn.Param.init(conn)
         shape = tuple(u.math.shape(param.value()))
@@ -185,21 +185,29 @@ class KuramotoNetwork(StepModel):
         return param
 
     def coupling_matrix(self):
-        """The effective ``A`` (diagonal removed when ``exclude_self``)."""
-        A = self.conn.value()
+        """The effective ``A`` (all ones for ``conn=None``; diagonal removed when ``exclude_self``)."""
+        n = int(self.varshape[0])
+        A = jnp.ones((n, n), dtype=brainstate.environ.dftype()) if self.conn is None else self.conn.value()
         if self.exclude_self:
-            A = A * (1. - jnp.eye(A.shape[0], dtype=A.dtype))
+            A = A * (1. - jnp.eye(n, dtype=A.dtype))
         return A
 
-    def dtheta(self, theta, inp):
+    def _sums(self, sin, cos):
+        """``(sum_j A_ij sin theta_j, sum_j A_ij cos theta_j)`` for every i."""
+        if self.conn is None:  # all-to-all: a mean field
+            S = jnp.sum(sin, axis=-1, keepdims=True)
+            C = jnp.sum(cos, axis=-1, keepdims=True)
+            return (S - sin, C - cos) if self.exclude_self else (S + 0. * sin, C + 0. * cos)
         A = self.coupling_matrix()
+        return sin @ A.T, cos @ A.T
+
+    def dtheta(self, theta, inp):
         # sum_j A_ij sin(theta_j - theta_i - alpha), via sin(a - b) = sin a cos b - cos a sin b
-        S = jnp.sin(theta) @ A.T
-        C = jnp.cos(theta) @ A.T
+        S, C = self._sums(jnp.sin(theta), jnp.cos(theta))
         lagged = theta + self.alpha.value()
         coupling = S * jnp.cos(lagged) - C * jnp.sin(lagged)
         if self.normalize_by_n:
-            coupling = coupling / A.shape[0]
+            coupling = coupling / self.varshape[0]
         return (self.omega.value() + self.K.value() * coupling + inp) / u.ms
 
     def update(self, *inputs, **named):

@@ -444,7 +444,12 @@ class WongWangExcInhStep(StepModel):
     def _gather_inputs(self, inputs, named, with_noise=True):
         # lamda: the long-range input u_e also drives the inhibitory pool, u_i + lamda u_e
         inp = super()._gather_inputs(inputs, named, with_noise)
-        inp['S_i'] = inp['S_i'] + self.lamda.value() * inp['S_e']
+        u_e, u_i, lam = inp['S_e'], inp['S_i'], self.lamda.value()
+        if callable(u_e) or callable(u_i):  # inputs given as functions of the stage state (Network)
+            at = lambda v, s: v(s) if callable(v) else v
+            inp['S_i'] = lambda s: at(u_i, s) + lam * at(u_e, s)
+        else:
+            inp['S_i'] = u_i + lam * u_e
         return inp
 
     def output(self):
@@ -468,7 +473,7 @@ def _bisect(f, lo, hi, n_iter=200):
     return 0.5 * (lo + hi)
 
 
-def fic_tuning(node, conn=None, G=None, target_rate=3. * u.Hz):
+def fic_tuning(node, conn=None, G=None, target_rate=3. * u.Hz, return_state=False):
     r"""Feedback inhibition control (Deco et al. 2014): the ``J_i`` that clamps :math:`r_e`.
 
     For each region it solves the stationary equations of
@@ -490,11 +495,16 @@ def fic_tuning(node, conn=None, G=None, target_rate=3. * u.Hz):
     G : float, optional
         Global coupling; default ``node.G``. Pass the Network's ``k``.
     target_rate : float or Quantity, default 3 Hz
+    return_state : bool, default False
+        Also return the fixed point ``(S_e, S_i)``, e.g. as initial states
+        (``init_S_e=S_e, init_S_i=S_i``) to skip the slow transient.
 
     Returns
     -------
     J_i : Quantity (N,) in nA
         Pass it as ``WongWangExcInhStep(N, J_i=J_i)``.
+    S_e, S_i : ndarray (N,)
+        Only with ``return_state``.
     """
     p = {name: np.asarray(u.get_magnitude(getattr(node, name).value()), dtype=float)
          for name in ('a_e', 'b_e', 'd_e', 'gamma_e', 'tau_e', 'w_p', 'W_e', 'a_i', 'b_i', 'd_i', 'gamma_i',
@@ -518,4 +528,8 @@ def fic_tuning(node, conn=None, G=None, target_rate=3. * u.Hz):
     upper = p['gamma_i'] * p['tau_i'] * H(drive_i, p['a_i'], p['b_i'], p['d_i'])
     S_i = _bisect(residual, np.zeros(n), np.broadcast_to(upper, (n,)) + 1e-12)
     J_i = (p['W_e'] * p['I_o'] + p['w_p'] * p['J_N'] * S_e + p['I_ext'] + p['J_N'] * u_e - I_e) / S_i
-    return np.broadcast_to(J_i, (n,)).reshape(tuple(node.varshape)) * u.nA
+    shape = tuple(node.varshape)
+    J_i = np.broadcast_to(J_i, (n,)).reshape(shape) * u.nA
+    if return_state:
+        return J_i, np.broadcast_to(S_e, (n,)).reshape(shape), np.broadcast_to(S_i, (n,)).reshape(shape)
+    return J_i

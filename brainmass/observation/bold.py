@@ -6,6 +6,7 @@ equations, parameters and read-out constants.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Optional
 
@@ -92,6 +93,21 @@ def _step(state, z, dt, p, method):
     k3 = f(_axpy(0.5 * dt, k2, state))
     k4 = f(_axpy(dt, k3, state))
     return tuple(s + dt / 6. * (a + 2. * b + 2. * c + d) for s, a, b, c, d in zip(state, k1, k2, k3, k4))
+
+
+# jitted once per shape/method: eager ``update`` loops stay fast; inlined under an outer trace
+_step_jit = jax.jit(_step, static_argnames='method')
+_readout_jit = jax.jit(bold_readout)
+
+
+@functools.partial(jax.jit, static_argnames='method')
+def _simulate(z_trace, dt, p, initial, method):
+    """Scan :func:`_step` over ``z_trace``; jitted so repeated calls reuse the compilation."""
+    def body(state, z):
+        new = _step(state, z, dt, p, method)
+        return new, bold_readout(new[3], new[2], p)
+
+    return jax.lax.scan(body, initial, z_trace)[1]
 
 
 # ------------------------------------------------------------------ the module
@@ -274,7 +290,7 @@ class BOLDSignal(brainstate.nn.Dynamics):
         dt = _dt_seconds(brainstate.environ.get('dt', None))
         z = self._drive(z)
         state = (self.x.value, self.f.value, self.v.value, self.q.value)
-        new = _step(state, z, dt, self.parameters_dict(), self.method)
+        new = _step_jit(state, z, dt, self.parameters_dict(), self.method)
         self.x.value, self.f.value, self.v.value, self.q.value = new
         return self.bold()
 
@@ -284,7 +300,7 @@ class BOLDSignal(brainstate.nn.Dynamics):
 
     def bold(self):
         """The BOLD read-out of the current state (dimensionless)."""
-        return bold_readout(self.q.value, self.v.value, self.parameters_dict())
+        return _readout_jit(self.q.value, self.v.value, self.parameters_dict())
 
     def simulate(self, z_trace, dt, *, initial=None):
         """Run the ODE over a recorded drive ``z_trace`` (T, ...) and return BOLD (T, ...).
@@ -294,19 +310,15 @@ class BOLDSignal(brainstate.nn.Dynamics):
         ``dt`` is a quantity or a plain number of ms. Uses ``jax.lax.scan``:
         differentiable in ``z_trace`` and in the parameters, jit-safe.
         """
-        z_trace = self._drive(z_trace)
-        dt = _dt_seconds(dt)
-        p = self.parameters_dict()
+        z_trace = jnp.asarray(self._drive(z_trace))
+        if z_trace.ndim == 0:
+            raise ValueError('`z_trace` must have a time axis first: shape (T, ...).')
+        if not jnp.issubdtype(z_trace.dtype, jnp.floating):
+            z_trace = z_trace.astype(brainstate.environ.dftype())
         if initial is None:
-            initial = self._initial(shape=jnp.shape(z_trace)[1:])
-        method = self.method
-
-        def body(state, z):
-            new = _step(state, z, dt, p, method)
-            return new, bold_readout(new[3], new[2], p)
-
-        _, ys = jax.lax.scan(body, tuple(jnp.asarray(s) for s in initial), z_trace)
-        return ys
+            initial = self._initial(shape=z_trace.shape[1:])
+        initial = tuple(jnp.asarray(s, dtype=z_trace.dtype) for s in initial)
+        return _simulate(z_trace, _dt_seconds(dt), self.parameters_dict(), initial, self.method)
 
     # -------------------------------------------------------------------- input
     def _drive(self, z):

@@ -22,7 +22,7 @@ Time conventions
 """
 from __future__ import annotations
 
-import math
+import functools
 from typing import Optional
 
 import brainunit as u
@@ -488,6 +488,21 @@ def _conv_full(x, h, method):
     return jnp.fft.irfft(spec, nfft, axis=0)[:n]
 
 
+def _window_means(x, window):
+    m = x.shape[0] // window
+    return jnp.mean(x[:m * window].reshape((m, window) + x.shape[1:]), axis=1)
+
+
+@functools.partial(jax.jit, static_argnames=('window', 'start', 'end', 'step', 'first', 'method'))
+def _pipeline(x, hist, h, *, window, start, end, step, first, method):
+    """Average, prepend history, convolve, keep ``[start:end]``, sample every ``step``."""
+    xbar = _window_means(x, window)
+    if hist is not None and hist.shape[0]:
+        xbar = jnp.concatenate([_window_means(hist, window), xbar], axis=0)
+    full = _conv_full(xbar, h.astype(xbar.dtype), method)
+    return full[start:end][first::step]
+
+
 class HRFBold:
     r"""BOLD by convolution with an HRF kernel, sampled every ``period``.
 
@@ -623,17 +638,16 @@ class HRFBold:
     def __call__(self, signal, dt, history=None):
         history = self.history if history is None else history
         x, squeeze = self._prepare(signal)
-        xbar = self.average(x, dt)
-        n_hist = 0
-        if history is not None:
-            hbar = self._average_history(history, dt, x.shape[1:])
-            n_hist = hbar.shape[0]
-            xbar = jnp.concatenate([hbar, xbar], axis=0)
+        n = self.average.window(dt)
+        if x.shape[0] < n:
+            raise ValueError(f'the signal has {x.shape[0]} steps, fewer than one averaging window of '
+                             f'{n} steps (downsample_period {self.average.period_ms:g} ms).')
+        hist = None if history is None else self._prepare_history(history, n, x.shape[1:])
+        n_hist = 0 if hist is None else hist.shape[0] // n
+        start, end = self._layout(x.shape[0] // n, n_hist)
         h = self.kernel.sample(self.downsample_s, self.n_kernel)
-        full = _conv_full(xbar, h.astype(xbar.dtype), self.method)
-        start, end = self._layout(xbar.shape[0] - n_hist, n_hist)
-        kept = full[start:end]
-        kept = kept[self._first_sample(start - n_hist)::self.step]
+        kept = _pipeline(x, hist, h, window=n, start=start, end=end, step=self.step,
+                         first=self._first_sample(start - n_hist), method=self.method)
         y = self.k_1 * self.V_0 * self.downsample_s * kept
         return y[:, 0] if squeeze else y
 
@@ -645,17 +659,15 @@ class HRFBold:
         x = x.astype(jnp.result_type(float, x.dtype))
         return (x[:, None], True) if x.ndim == 1 else (x, False)
 
-    def _average_history(self, history, dt, tail):
+    @staticmethod
+    def _prepare_history(history, window, tail):
         hist = jnp.asarray(_plain(history))
         hist = hist[:, None] if hist.ndim == 1 else hist
         if hist.shape[1:] != tail:
             raise ValueError(f'`history` must have shape (H,) + {tail}; got {hist.shape}.')
-        n = self.average.window(dt)
-        m = hist.shape[0] // n
-        if m == 0:
-            return hist[:0]
-        hist = hist[hist.shape[0] - m * n:]       # drop the oldest partial window
-        return self.average(hist, dt).astype(jnp.result_type(float, hist.dtype))
+        m = hist.shape[0] // window
+        hist = hist[hist.shape[0] - m * window:]        # drop the oldest partial window
+        return hist.astype(jnp.result_type(float, hist.dtype))
 
     def __repr__(self):
         return (f'HRFBold(k_1={self.k_1}, V_0={self.V_0}, period={self.period_ms:g} ms, '

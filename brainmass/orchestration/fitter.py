@@ -1,0 +1,1173 @@
+r"""The Fitter: fit the trainable parameters of a model with one of three back ends.
+
+Every back end drives the same **pure** function of one flat vector,
+
+.. math::  \ell(\theta) = \text{objective}\big(\text{predict}(\text{model}[\theta]),\ \text{target}\big),
+
+where :math:`\theta` concatenates the *unconstrained* values of the model's
+trainable parameters (the ``brainstate.ParamState`` inside every
+``brainstate.nn.Param(..., fit=True)``). It is built once per :meth:`Fitter.fit`:
+
+1. the user's ``predict`` / ``loss_fn`` runs **once** under
+   ``brainstate.transform.StatefulFunction`` with :math:`\theta` written into
+   the parameter states, giving one jaxpr (the simulation is traced and built
+   exactly once per fit - ``Simulator.trace_count`` grows by one);
+2. the jaxpr, fed with the states' values at the start of the fit, is a pure
+   JAX function; every back end transforms it without tracing Python again:
+   ``jax.value_and_grad`` ('grad', 'scipy'), ``jax.vmap`` over a population
+   ('nevergrad').
+
+Back ends
+---------
+``'grad'``
+    A ``braintools.optim`` optimizer (default ``Adam(lr=1e-2)``) steps
+    :math:`\theta`; ``n_steps`` optimizer steps.
+``'nevergrad'``
+    A nevergrad optimizer (default differential evolution, ``'DE'``) searches
+    the box of the constrained values; each generation of ``popsize``
+    candidates is evaluated as one ``jax.vmap``-ed batch (a loop when the
+    model cannot be vmapped); ``n_steps`` generations.
+``'scipy'``
+    ``scipy.optimize.minimize`` with a bounded method (default ``'L-BFGS-B'``
+    with exact JAX gradients), started from the current values; ``n_steps``
+    iterations.
+
+Boxes for the gradient-free back ends come from the parameters' bounding
+transforms (``SigmoidT(lower, upper)``, ``SoftplusT(lower)``, ...) or from
+``search_space={'k': (0., 2.)}``.
+
+Randomness: every evaluation starts from the same initial condition and the
+same random stream - the state of ``brainstate.random`` when ``fit`` starts
+(common random numbers), so a noisy model gives a deterministic objective.
+Seed it with ``brainstate.random.seed(...)`` before ``fit``.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import numbers
+import time
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import brainstate
+import brainunit as u
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._core.units import is_traced
+from .._core.validation import check_int_at_least, format_choices
+
+__all__ = ['Fitter', 'FitResult', 'FitParameter', 'trainable_parameters', 'transform_bounds',
+           'BACKENDS', 'SCIPY_METHODS']
+
+BACKENDS = ('grad', 'nevergrad', 'scipy')
+#: scipy.optimize.minimize methods that honour box bounds
+SCIPY_METHODS = ('L-BFGS-B', 'TNC', 'SLSQP', 'trust-constr', 'Nelder-Mead', 'Powell', 'COBYLA', 'COBYQA')
+_SCIPY_GRADIENT_METHODS = ('L-BFGS-B', 'TNC', 'SLSQP', 'trust-constr')
+_NEVERGRAD_OPTIONS = ('method', 'popsize', 'seed')
+_DEFAULT_POPSIZE = 16
+_NG_BAD_LOSS = 1e20  # nevergrad refuses losses >= 5e20; non-finite losses are told as this
+#: objectives of brainmass.objectives that compare series of different lengths
+_TIME_FLEXIBLE = ('fc_corr_loss', 'fc_rmse', 'fcd_ks', 'fcd_wasserstein', 'combined_objective', 'fcd_loss')
+#: similarity objectives (to maximise): the Fitter minimises
+_SIMILARITIES = {'fc_corr': 'fc_corr(as_loss=True)', 'cosine_sim': 'cosine_sim(as_loss=True)',
+                 'fcd': 'fcd(..., as_loss=True)'}
+_HOW_TO_MARK = ('mark one as trainable, e.g. brainmass.HopfStep(N, a=brainstate.nn.Param(0.2, '
+                't=brainstate.nn.SoftplusT(0.), fit=True)) or Network(..., k=brainstate.nn.Param(value, '
+                't=brainstate.nn.SoftplusT(0.), fit=True))')
+
+
+# =============================================================================
+# parameter discovery and bounds
+# =============================================================================
+@dataclasses.dataclass(eq=False)
+class FitParameter:
+    """One trainable parameter found in a model.
+
+    Attributes
+    ----------
+    path : str
+        Dotted path in the model (``'k'``, ``'node.a'``): the shortest attribute
+        path to the ``Param`` (its ``.val`` state) or to a bare ``ParamState``.
+    state : brainstate.ParamState
+        The state holding the unconstrained value.
+    param : brainstate.nn.Param or None
+        The owning ``Param`` (``None`` for a bare ``ParamState``).
+    bounds : tuple
+        ``(lower, upper)`` of the constrained value implied by the transform
+        (``None`` where unbounded), as magnitudes in the value's unit.
+    """
+    path: str
+    state: Any
+    param: Any = None
+    bounds: tuple = (None, None)
+
+    @property
+    def transform(self):
+        return None if self.param is None else self.param.t
+
+    def value(self):
+        """The constrained value (``param.value()``, or the state's value)."""
+        return self.state.value if self.param is None else self.param.value()
+
+    def forward(self, x):
+        return x if self.param is None else self.param.t.forward(x)
+
+    def inverse(self, y):
+        return y if self.param is None else self.param.t.inverse(y)
+
+    def __repr__(self):
+        t = 'none' if self.param is None else repr(self.param.t)
+        return f'FitParameter({self.path!r}, shape={tuple(u.math.shape(self.value()))}, transform={t})'
+
+
+def trainable_parameters(model) -> Dict[str, FitParameter]:
+    """Find the trainable parameters (``brainstate.ParamState``) of a model.
+
+    Parameters
+    ----------
+    model : brainstate.nn.Module
+        A ``*Step`` model, a :class:`~brainmass.Network`, or any module.
+
+    Returns
+    -------
+    dict
+        ``{path: FitParameter}`` sorted by path; ``path`` is the shortest
+        dotted attribute path (``'k'`` for a Network's coupling strength,
+        ``'node.a'`` for a node parameter).
+
+    Examples
+    --------
+    >>> import brainmass, brainstate
+    >>> node = brainmass.HopfStep(2, a=brainstate.nn.Param(0.2, t=brainstate.nn.SigmoidT(-1., 1.)))
+    >>> list(trainable_parameters(node))
+    ['a']
+    >>> trainable_parameters(node)['a'].bounds
+    (-1.0, 1.0)
+    """
+    found: Dict[int, tuple] = {}
+    for path, state, owner in _walk_states(model):
+        if isinstance(state, brainstate.ParamState) and id(state) not in found:
+            found[id(state)] = (path, state, owner)
+    # anything brainstate sees that the walk missed (custom graph nodes)
+    for path, state in model.states(brainstate.ParamState).items():
+        if id(state) not in found:
+            found[id(state)] = (tuple(str(p) for p in path), state, None)
+    out = {}
+    for path, state, owner in found.values():
+        param = owner if isinstance(owner, brainstate.nn.Param) and owner.val is state else None
+        if param is not None and path[-1] == 'val':
+            path = path[:-1]
+        name = '.'.join(path) if path else '<root>'
+        bounds = _magnitude_bounds(transform_bounds(param.t), param.value()) if param is not None \
+            else (None, None)
+        out[name] = FitParameter(name, state, param, bounds)
+    return dict(sorted(out.items()))
+
+
+def _children(obj):
+    if isinstance(obj, dict):
+        return [(str(k), v) for k, v in obj.items()]
+    if isinstance(obj, (list, tuple)):
+        return [(str(i), v) for i, v in enumerate(obj)]
+    try:
+        items = vars(obj).items()
+    except TypeError:
+        return []
+    public = [(k, v) for k, v in items if not k.startswith('_')]
+    private = [(k, v) for k, v in items if k.startswith('_')]
+    return public + private
+
+
+def _walk_states(model):
+    """Breadth-first (shortest paths first) walk yielding ``(path, state, owner)``."""
+    seen = {id(model)}
+    queue = collections.deque([((), model)])
+    while queue:
+        path, obj = queue.popleft()
+        for name, child in _children(obj):
+            if isinstance(child, brainstate.State):
+                yield path + (name,), child, obj
+            elif id(child) not in seen and isinstance(child, (brainstate.graph.Node, dict, list, tuple)):
+                seen.add(id(child))
+                queue.append((path + (name,), child))
+
+
+def transform_bounds(t) -> tuple:
+    """``(lower, upper)`` of the values a brainstate transform can produce.
+
+    ``None`` marks an open side. Unknown transforms give ``(None, None)``.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> transform_bounds(brainstate.nn.SigmoidT(0., 2.))
+    (0.0, 2.0)
+    >>> transform_bounds(brainstate.nn.SoftplusT(0.))
+    (0.0, None)
+    """
+    nn = brainstate.nn
+    if isinstance(t, (nn.SigmoidT, nn.TanhT, nn.SoftsignT, nn.ScaledSigmoidT)):
+        return t.lower, t.lower + t.width
+    if isinstance(t, nn.ClipT):
+        return t.lower, t.upper
+    if isinstance(t, nn.NegSoftplusT):  # stores its upper bound as `lower`
+        return None, t.lower
+    if isinstance(t, (nn.SoftplusT, nn.LogT, nn.ExpT)):
+        return t.lower, None
+    if isinstance(t, nn.ReluT):
+        return t.lower_bound, None
+    if isinstance(t, nn.PositiveT):
+        return 0., None
+    if isinstance(t, nn.NegativeT):
+        return None, 0.
+    return None, None
+
+
+def _magnitude_bounds(bounds, value):
+    unit = u.get_unit(value)
+
+    def mag(b):
+        if b is None:
+            return None
+        if isinstance(b, u.Quantity):
+            b = b.to_decimal(unit) if not unit.is_unitless else u.get_magnitude(b)
+        arr = np.asarray(b, dtype=float)
+        return float(arr) if arr.ndim == 0 else arr
+    return mag(bounds[0]), mag(bounds[1])
+
+
+# =============================================================================
+# flat vectors <-> parameter states
+# =============================================================================
+class _Layout:
+    """Packs the parameters into one flat vector and back.
+
+    The unconstrained layout follows the states' shapes; the constrained one
+    (for box searches) follows ``param.value()``'s shapes. Both hold magnitudes;
+    units are re-attached on the way back.
+    """
+
+    def __init__(self, params: List[FitParameter]):
+        self.params = params
+        self.dtype = brainstate.environ.dftype()
+        self.u_shapes = [tuple(u.math.shape(p.state.value)) for p in params]
+        self.u_units = [u.get_unit(p.state.value) for p in params]
+        values = [p.value() for p in params]
+        self.c_shapes = [tuple(u.math.shape(v)) for v in values]
+        self.c_units = [u.get_unit(v) for v in values]
+        self.u_offsets = np.cumsum([0] + [int(np.prod(s)) for s in self.u_shapes])
+        self.c_offsets = np.cumsum([0] + [int(np.prod(s)) for s in self.c_shapes])
+        self.size = int(self.u_offsets[-1])
+        self.c_size = int(self.c_offsets[-1])
+
+    # -------------------------------------------------------- unconstrained
+    def split(self, flat):
+        out = []
+        for i, shape in enumerate(self.u_shapes):
+            part = flat[self.u_offsets[i]:self.u_offsets[i + 1]].reshape(shape)
+            out.append(_attach(part, self.u_units[i]))
+        return out
+
+    def write(self, flat):
+        """Write an unconstrained flat vector into the parameter states."""
+        for p, value in zip(self.params, self.split(flat)):
+            p.state.value = value
+
+    def read(self):
+        """The current unconstrained flat vector (a jax array)."""
+        parts = [jnp.ravel(jnp.asarray(u.get_magnitude(p.state.value), dtype=self.dtype)) for p in self.params]
+        return jnp.concatenate(parts)
+
+    # ---------------------------------------------------------- constrained
+    def to_constrained(self, flat):
+        parts = []
+        for p, value in zip(self.params, self.split(flat)):
+            parts.append(jnp.ravel(jnp.asarray(u.get_magnitude(p.forward(value)), dtype=self.dtype)))
+        return jnp.concatenate(parts)
+
+    def to_unconstrained(self, flat_c):
+        parts = []
+        for i, p in enumerate(self.params):
+            part = flat_c[self.c_offsets[i]:self.c_offsets[i + 1]].reshape(self.c_shapes[i])
+            part = _open_clip(part, p.bounds)
+            value = p.inverse(_attach(part, self.c_units[i]))
+            parts.append(jnp.ravel(jnp.asarray(u.get_magnitude(value), dtype=self.dtype)))
+        return jnp.concatenate(parts)
+
+    def c_slices(self):
+        return [(p, slice(self.c_offsets[i], self.c_offsets[i + 1]), self.c_shapes[i])
+                for i, p in enumerate(self.params)]
+
+
+def _attach(value, unit):
+    return value if unit is None or unit.is_unitless else value * unit
+
+
+def _open_clip(x, bounds, rel=1e-6):
+    """Keep ``x`` strictly inside a transform's bounds (its inverse is infinite there)."""
+    lo, hi = bounds
+    if lo is None and hi is None:
+        return x
+    width = None if lo is None or hi is None else np.asarray(hi) - np.asarray(lo)
+    if lo is not None:
+        margin = rel * (width if width is not None else np.maximum(np.abs(lo), 1.))
+        x = jnp.maximum(x, jnp.asarray(lo + margin, dtype=x.dtype))
+    if hi is not None:
+        margin = rel * (width if width is not None else np.maximum(np.abs(hi), 1.))
+        x = jnp.minimum(x, jnp.asarray(hi - margin, dtype=x.dtype))
+    return x
+
+
+# =============================================================================
+# the pure objective
+# =============================================================================
+class _Program:
+    """One traced evaluation ``(theta, target) -> (loss, prediction)`` and its compiled variants."""
+
+    def __init__(self, fitter, target):
+        self.fitter = fitter
+        self.layout = fitter._layout
+        self.target = target
+        x0 = self.layout.read()
+        self.x0 = x0
+        sf = brainstate.transform.StatefulFunction(fitter._evaluate_in_trace)
+        fitter.trace_count += 1
+        sf.make_jaxpr(x0, target)
+        key = sf.get_arg_cache_key(x0, target)
+        self.states = tuple(sf.get_states_by_cache(key))
+        self.state_values = tuple(s.value for s in self.states)
+        self.jaxpr = sf.get_jaxpr_by_cache(key)
+        self.out_treedef = sf.get_out_treedef_by_cache(key)
+        self.canonical = None  # the compiled evaluation whose values are reported
+
+    def __call__(self, flat, target):
+        """The pure function: ``(loss, prediction)``; no Python tracing of the model."""
+        leaves = jax.tree.flatten(((flat, target), {}, self.state_values))[0]
+        outs = jax.core.eval_jaxpr(self.jaxpr.jaxpr, self.jaxpr.consts, *leaves)
+        return self.out_treedef.unflatten(outs)[0]
+
+    def loss(self, flat, target):
+        return self(flat, target)[0]
+
+    # compiled variants (built lazily, each compiled once by XLA)
+    @property
+    def value_and_grad(self):
+        if not hasattr(self, '_vg'):
+            self._vg = jax.jit(jax.value_and_grad(self.__call__, has_aux=True))
+        return self._vg
+
+    @property
+    def value(self):
+        if not hasattr(self, '_value'):
+            self._value = jax.jit(self.__call__)
+        return self._value
+
+    @property
+    def batch(self):
+        """``(thetas (B, n), target) -> (losses (B,), prediction of the best row)``, one vmapped program."""
+        if not hasattr(self, '_batch'):
+            def batch(thetas, target):
+                losses, preds = jax.vmap(self.__call__, in_axes=(0, None))(thetas, target)
+                best = jnp.argmin(jnp.where(jnp.isfinite(losses), losses, jnp.inf))
+                return losses, jax.tree.map(lambda p: p[best], preds)
+            self._batch = jax.jit(batch)
+        return self._batch
+
+    def evaluate(self, flat):
+        """Canonical ``(loss, prediction)`` at an unconstrained vector (concrete).
+
+        The same compiled function the back end used, so the best parameters
+        give exactly the reported best loss.
+        """
+        if self.canonical == 'vg':
+            (loss, pred), _ = self.value_and_grad(flat, self.target)
+        elif isinstance(self.canonical, tuple):  # ('batch', popsize)
+            losses, pred = self.batch(jnp.tile(flat[None], (self.canonical[1], 1)), self.target)
+            loss = losses[0]
+        else:
+            loss, pred = self.value(flat, self.target)
+        return float(loss), pred
+
+
+# =============================================================================
+# result
+# =============================================================================
+@dataclasses.dataclass(repr=False, eq=False)
+class FitResult:
+    """What :meth:`Fitter.fit` returns.
+
+    Attributes
+    ----------
+    backend : str
+        ``'grad'``, ``'nevergrad'`` or ``'scipy'``.
+    best_loss : float
+        The lowest loss found; it is the loss of ``best_params`` (re-evaluating
+        them with :meth:`Fitter.evaluate` gives exactly this value).
+    best_params : dict
+        ``{path: constrained value}`` (``'k'``, ``'node.a'``), the values that
+        produced ``best_loss``; the model is left holding them.
+    history : numpy.ndarray
+        The loss after every step ('grad'), the best loss so far after every
+        generation ('nevergrad'), or the loss at every iteration ('scipy').
+    n_steps : int
+        Steps / generations / iterations actually done (fewer when stopped early).
+    prediction : array or None
+        The prediction at ``best_params`` (after ``transient``); ``None`` with ``loss_fn``.
+    optimizer : object
+        The optimizer used: the braintools optimizer, or the nevergrad / scipy method name.
+    raw : object
+        Back-end specific: ``{'initial_loss', 'best_step', ...}`` ('grad'), the nevergrad
+        optimizer ('nevergrad'), the ``scipy.optimize.OptimizeResult`` ('scipy').
+    model : brainstate.nn.Module
+        The fitted model (holding ``best_params``).
+    initial_loss : float
+        The loss at the starting parameters (nan for 'nevergrad', which starts from a population).
+    n_evaluations : int
+        Number of loss evaluations.
+    wall_time : float
+        Seconds spent in ``fit`` (tracing and compiling included).
+    """
+    backend: str
+    best_loss: float
+    best_params: Dict[str, Any]
+    history: np.ndarray
+    n_steps: int
+    prediction: Any
+    optimizer: Any
+    raw: Any
+    model: Any
+    initial_loss: float = float('nan')
+    n_evaluations: int = 0
+    wall_time: float = 0.
+
+    def __repr__(self):
+        params = ', '.join(f'{k!r}: {_short(v)}' for k, v in self.best_params.items())
+        hist = self.history
+        h = f'[{hist[0]:.4g} ... {hist[-1]:.4g}] ({hist.size} values)' if hist.size else '[]'
+        opt = self.optimizer if isinstance(self.optimizer, str) else type(self.optimizer).__name__
+        return (f'FitResult(backend={self.backend!r}, optimizer={opt!r}, n_steps={self.n_steps},\n'
+                f'          best_loss={self.best_loss:.6g}, initial_loss={self.initial_loss:.6g},\n'
+                f'          best_params={{{params}}},\n'
+                f'          history={h}, n_evaluations={self.n_evaluations}, '
+                f'wall_time={self.wall_time:.2f} s)')
+
+
+def _short(v):
+    mag = np.asarray(u.get_magnitude(v))
+    unit = u.get_unit(v)
+    text = f'{float(mag):.6g}' if mag.size == 1 else np.array2string(mag.ravel(), precision=4, threshold=6)
+    return text if unit.is_unitless else f'{text} {unit}'
+
+
+# =============================================================================
+# the Fitter
+# =============================================================================
+class Fitter:
+    r"""Fit the trainable parameters of a model (or a Network) to data.
+
+    Parameters
+    ----------
+    model : brainstate.nn.Module
+        The model; its trainable parameters (``brainstate.nn.Param(value, t=...,
+        fit=True)``) are found automatically.
+    optimizer : optional
+        'grad': a ``braintools.optim`` optimizer (default ``Adam(lr=1e-2)``).
+        'nevergrad': a method name (``'DE'`` default, ``'TwoPointsDE'``, ``'CMA'``,
+        ``'PSO'``, ``'NGOpt'``, any of ``nevergrad.optimizers.registry``) or a dict
+        ``{'method': 'CMA', 'popsize': 16, 'seed': 0}`` (defaults: popsize 16, seed 0).
+        'scipy': a method name (``'L-BFGS-B'`` default; one of :data:`SCIPY_METHODS`)
+        or a dict ``{'method': ..., 'tol': ..., <any minimize option>}``.
+    loss_fn : callable, optional
+        ``loss_fn(model) -> scalar``; then ``fit()`` takes no target.
+    objective : callable, optional
+        ``f(prediction, target) -> scalar`` to minimise (a :mod:`brainmass.objectives`
+        loss); default ``timeseries_rmse()`` when ``predict`` is given.
+    predict : callable, optional
+        ``predict(model) -> prediction`` (time on the first axis), e.g.
+        ``lambda m: sim.run(200 * u.ms, monitors=['node.x'])['node.x']``. A
+        ``Simulator.run`` dict with one monitor is accepted as is.
+    backend : {'grad', 'nevergrad', 'scipy'}, default 'grad'
+    callbacks : callable or list of callables, optional
+        ``cb(step, loss, params)`` after every step / generation / iteration
+        (``params``: ``{path: constrained value}`` at that step); return ``True`` to stop.
+    transient : int or Quantity, optional
+        Samples (int) or time dropped from the start of the prediction before the objective.
+    search_space : dict, optional
+        ``{path: (low, high)}`` ranges of constrained values. Required by the
+        gradient-free back ends for parameters whose transform leaves them
+        unbounded; with 'grad' the parameter is projected into the range after every step.
+
+    Attributes
+    ----------
+    parameters : dict
+        ``{path: FitParameter}`` being fitted.
+    trace_count : int
+        How many times the model's ``predict`` / ``loss_fn`` was traced (one per fit).
+
+    Notes
+    -----
+    The simulation is traced once per :meth:`fit` (``Simulator.run`` re-initialises
+    the states every call, so every evaluation starts from the same initial
+    condition); every evaluation uses the random stream ``brainstate.random`` had when
+    ``fit`` started. For long rollouts pass ``checkpoint=True`` to ``Simulator.run``
+    inside ``predict``: reverse-mode memory then grows sub-linearly with duration.
+
+    Examples
+    --------
+    >>> import brainmass, brainstate, brainunit as u, numpy as np
+    >>> brainstate.environ.set(dt=0.1 * u.ms)
+    >>> node = brainmass.HopfStep(2, a=0.2, w=0.3, init_x=0.1)
+    >>> net = brainmass.Network(node, conn=np.ones((2, 2)) * 0.5, coupled_var='x',
+    ...                         k=brainstate.nn.Param(0.5, t=brainstate.nn.SoftplusT(0.)))
+    >>> sim = brainmass.Simulator(net, dt=0.1 * u.ms)
+    >>> predict = lambda m: sim.run(20 * u.ms, monitors=['node.x'])['node.x']
+    >>> target = predict(net)                        # synthetic data at k = 0.5
+    >>> net.k.set_value(0.3)
+    >>> fitter = Fitter(net, braintools.optim.Adam(lr=0.05), predict=predict)  # doctest: +SKIP
+    >>> result = fitter.fit(target, n_steps=100)                               # doctest: +SKIP
+    >>> result.best_params['k']                                                # doctest: +SKIP
+    Array(0.5..., dtype=float32)
+    """
+
+    def __init__(self, model, optimizer=None, *, loss_fn=None, objective=None, predict=None, backend='grad',
+                 callbacks=None, transient=None, search_space=None):
+        if not isinstance(model, brainstate.nn.Module):
+            raise TypeError(f'`model` must be a brainstate module (a *Step model or a Network); '
+                            f'got {type(model).__name__}.')
+        if not isinstance(backend, str) or backend not in BACKENDS:
+            raise ValueError(f'Unknown `backend` {backend!r}; choose one of: {format_choices(BACKENDS)}.')
+        self.model = model
+        self.backend = backend
+        self.loss_fn, self.predict, self.objective = _check_mode(loss_fn, predict, objective)
+        self.callbacks = _check_callbacks(callbacks)
+        self.transient = _check_transient(transient)
+        self.parameters = trainable_parameters(model)
+        if not self.parameters:
+            raise ValueError(f'{type(model).__name__} has no trainable parameters (no brainstate.ParamState): '
+                             f'{_HOW_TO_MARK}.')
+        self.search_space = _check_search_space(search_space, self.parameters)
+        self.optimizer = _check_optimizer(optimizer, backend)
+        self._layout = _Layout(list(self.parameters.values()))
+        self._boxes = self._make_boxes()
+        self.trace_count = 0
+        self._program: Optional[_Program] = None
+        self._holder = None
+
+    # ------------------------------------------------------------------ public
+    def fit(self, target=None, n_steps=100, *, verbose=False) -> FitResult:
+        """Run the optimisation and leave the model holding the best parameters.
+
+        Parameters
+        ----------
+        target : array or Quantity, optional
+            Data the prediction is compared with (required with ``predict``; not
+            allowed with ``loss_fn``). It must have the prediction's shape (after
+            ``transient``); FC / FCD objectives only need the same number of regions.
+        n_steps : int, default 100
+            Optimizer steps ('grad'), generations ('nevergrad': ``n_steps * popsize``
+            evaluations) or iterations ('scipy').
+        verbose : bool, default False
+            Print progress.
+
+        Returns
+        -------
+        FitResult
+        """
+        n_steps = check_int_at_least(n_steps, 1, 'n_steps')
+        target = self._check_target(target)
+        start = time.perf_counter()
+        program = _Program(self, target)
+        self._program = program
+        runner = {'grad': self._fit_grad, 'nevergrad': self._fit_nevergrad, 'scipy': self._fit_scipy}[self.backend]
+        if verbose:
+            print(f'[Fitter:{self.backend}] fitting {", ".join(self.parameters)} '
+                  f'({self._layout.size} values), n_steps={n_steps}', flush=True)
+        out = runner(program, n_steps, verbose)
+        self._layout.write(out['best_x'])
+        result = FitResult(
+            backend=self.backend, best_loss=out['best_loss'], best_params=self.current_params(),
+            history=np.asarray(out['history'], dtype=float), n_steps=len(out['history']),
+            prediction=out['prediction'], optimizer=out['optimizer'], raw=out['raw'], model=self.model,
+            initial_loss=out.get('initial_loss', float('nan')), n_evaluations=out['n_evaluations'],
+            wall_time=time.perf_counter() - start)
+        if verbose:
+            print(f'[Fitter:{self.backend}] done in {result.wall_time:.2f} s: best loss {result.best_loss:.6g}, '
+                  f'{", ".join(f"{k}={_short(v)}" for k, v in result.best_params.items())}', flush=True)
+        return result
+
+    def evaluate(self, params=None):
+        """Re-evaluate the last fit's objective: ``(loss, prediction)``.
+
+        Uses the same compiled function that produced ``FitResult.best_loss``, so
+        evaluating the best parameters gives exactly ``best_loss``.
+
+        Parameters
+        ----------
+        params : dict, optional
+            ``{path: constrained value}`` written into the model first (they stay
+            there); default: the model's current values.
+        """
+        if self._program is None:
+            raise RuntimeError('Fitter.evaluate() needs a fit first: call fit(target) (or make_loss(target)).')
+        if params is not None:
+            self.set_params(params)
+        if self._program.canonical is None:
+            self._program.canonical = 'value'
+        return self._program.evaluate(self._layout.read())
+
+    def make_loss(self, target=None):
+        """The pure objective of the unconstrained parameter vector.
+
+        Returns
+        -------
+        loss_of : callable
+            ``loss_of(theta) -> scalar``, a pure JAX function (jit / grad / jvp /
+            vmap-safe) of the flat unconstrained vector; it traces the model once,
+            here.
+        theta0 : jax.Array
+            The current unconstrained vector (parameters in :attr:`parameters` order).
+
+        Examples
+        --------
+        >>> loss_of, theta0 = fitter.make_loss(target)         # doctest: +SKIP
+        >>> jax.grad(loss_of)(theta0)                          # doctest: +SKIP
+        """
+        target = self._check_target(target)
+        program = _Program(self, target)
+        self._program = program
+        return (lambda theta: program.loss(theta, program.target)), program.x0
+
+    def current_params(self) -> dict:
+        """``{path: constrained value}`` the model holds now."""
+        return {path: p.value() for path, p in self.parameters.items()}
+
+    def set_params(self, params: dict):
+        """Write constrained values ``{path: value}`` into the model."""
+        if not isinstance(params, dict):
+            raise TypeError(f'`params` must be a dict {{path: value}}; got {type(params).__name__}.')
+        for path, value in params.items():
+            p = self._param(path, 'params')
+            if p.param is None:
+                p.state.value = value
+            else:
+                p.param.set_value(value)
+
+    def __repr__(self):
+        return (f'Fitter(model={type(self.model).__name__}, backend={self.backend!r}, '
+                f'parameters={list(self.parameters)})')
+
+    # -------------------------------------------------------------- checks
+    def _param(self, path, argname):
+        if path not in self.parameters:
+            raise ValueError(_unknown_param(path, self.parameters, argname))
+        return self.parameters[path]
+
+    def _check_target(self, target):
+        if self.loss_fn is not None:
+            if target is not None:
+                raise TypeError('`target` is not used with `loss_fn` (loss_fn(model) computes the loss itself); '
+                                'call fit() without a target, or use predict= and objective=.')
+            return None
+        if target is None:
+            raise TypeError('fit() needs a `target` to compare the prediction with (predict= was given).')
+        if callable(target):
+            raise TypeError('`target` must be an array (the data), not a callable.')
+        mag = u.get_magnitude(target)
+        try:
+            arr = np.asarray(mag, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f'`target` must be numeric (an array or Quantity); got {type(target).__name__}.') from err
+        if np.isnan(arr).any():
+            where = tuple(int(i) for i in np.argwhere(np.isnan(arr))[0])
+            raise ValueError(f'`target` contains {int(np.isnan(arr).sum())} NaN value(s) (first at index {where}); '
+                             f'clean or mask the data before fitting.')
+        if isinstance(target, u.Quantity):
+            return u.Quantity(jnp.asarray(arr, dtype=brainstate.environ.dftype()), unit=u.get_unit(target))
+        return jnp.asarray(arr, dtype=brainstate.environ.dftype())
+
+    def _make_boxes(self):
+        """Per-parameter (lower, upper) of the constrained search box (magnitudes)."""
+        boxes = {}
+        for path, p in self.parameters.items():
+            lo, hi = self.search_space.get(path, p.bounds)
+            if path in self.search_space:
+                _check_range_in_bounds(path, (lo, hi), p)
+            elif self.backend == 'nevergrad' and (lo is None or hi is None):
+                raise ValueError(
+                    f"Parameter {path!r} is unbounded ({_describe_t(p)}), so the 'nevergrad' back end has no box "
+                    f"to search: give a range, e.g. search_space={{{path!r}: (low, high)}}, or a bounded "
+                    f"transform such as brainstate.nn.SigmoidT(low, high).")
+            boxes[path] = (lo, hi)
+        return boxes
+
+    # ------------------------------------------------------------- in trace
+    def _evaluate_in_trace(self, flat, target):
+        """Runs once per fit under StatefulFunction: write theta, predict, compare."""
+        self._layout.write(flat)
+        if self.loss_fn is not None:
+            return _scalar_loss(self.loss_fn(self.model), 'loss_fn(model)'), None
+        prediction, ts = _unwrap_prediction(self.predict(self.model))
+        prediction = _drop_transient(prediction, ts, self.transient)
+        _check_shapes(prediction, target, self.objective, self.transient)
+        return _scalar_loss(self.objective(prediction, target), 'objective(prediction, target)'), prediction
+
+    # ------------------------------------------------------------- helpers
+    def _params_of(self, flat):
+        """``{path: constrained value}`` of an unconstrained vector (for callbacks)."""
+        return {p.path: (p.forward(v) if p.param is not None else v)
+                for p, v in zip(self._layout.params, self._layout.split(jnp.asarray(flat)))}
+
+    def _callback(self, step, loss, flat_fn):
+        stop = False
+        if self.callbacks:
+            params = self._params_of(flat_fn())
+            for cb in self.callbacks:
+                stop = bool(cb(step, loss, params)) or stop
+        return stop
+
+    def _c_box(self):
+        """Constrained box as two flat float arrays (nan where open)."""
+        lo = np.full(self._layout.c_size, np.nan)
+        hi = np.full(self._layout.c_size, np.nan)
+        for p, sl, shape in self._layout.c_slices():
+            blo, bhi = self._boxes[p.path]
+            if blo is not None:
+                lo[sl] = np.broadcast_to(np.asarray(blo, dtype=float), shape).ravel()
+            if bhi is not None:
+                hi[sl] = np.broadcast_to(np.asarray(bhi, dtype=float), shape).ravel()
+        return lo, hi
+
+    # ================================================================ grad
+    def _fit_grad(self, program, n_steps, verbose):
+        import braintools
+        opt = self.optimizer if self.optimizer is not None else braintools.optim.Adam(lr=1e-2)
+        if self._holder is None:
+            self._holder = brainstate.ParamState(program.x0)
+        holder = self._holder
+        holder.value = program.x0
+        _check_fresh_optimizer(opt, holder)
+        opt.register_trainable_weights({'theta': holder})
+        project = self._projection()
+
+        @brainstate.transform.jit
+        def update(grads):
+            opt.step({'theta': grads})
+            if project is not None:
+                holder.value = project(holder.value)
+
+        program.canonical = 'vg'
+        vg = program.value_and_grad
+        target = program.target
+        x = holder.value
+        (loss, pred), grads = vg(x, target)
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f'The loss at the starting parameters is {loss}: check the model, the '
+                                     f'parameters ({self._describe_current()}) and the target.')
+        best = dict(best_loss=loss, best_x=x, prediction=pred, best_step=0)
+        history, initial = [], loss
+        reporter = _Reporter('grad', n_steps, verbose)
+        for step in range(1, n_steps + 1):
+            update(grads)
+            x = holder.value
+            (loss, pred), grads = vg(x, target)
+            loss = float(loss)
+            history.append(loss)
+            if loss < best['best_loss']:
+                best.update(best_loss=loss, best_x=x, prediction=pred, best_step=step)
+            reporter(step, loss, best['best_loss'])
+            if not math.isfinite(loss):
+                warnings.warn(f'The loss became {loss} at step {step}; stopping (the best parameters, from step '
+                              f'{best["best_step"]}, are kept). Lower the learning rate or bound the parameters.',
+                              RuntimeWarning, stacklevel=3)
+                break
+            if self._callback(step, loss, lambda: x):
+                break
+        return dict(best, history=history, optimizer=opt, initial_loss=initial, n_evaluations=len(history) + 1,
+                    raw=dict(initial_loss=initial, best_step=best['best_step'], best_theta=np.asarray(best['best_x'])))
+
+    def _projection(self):
+        """Clip parameters with a search_space range into it (constrained space), or None."""
+        ranged = [p for p in self._layout.params if p.path in self.search_space]
+        if not ranged:
+            return None
+        layout = self._layout
+
+        def project(flat):
+            parts = []
+            for i, (p, value) in enumerate(zip(layout.params, layout.split(flat))):
+                if p.path in self.search_space:
+                    lo, hi = self.search_space[p.path]
+                    c = u.get_magnitude(p.forward(value))
+                    c = jnp.clip(c, lo, hi)
+                    c = _open_clip(jnp.asarray(c, dtype=layout.dtype), p.bounds)
+                    value = p.inverse(_attach(c, layout.c_units[i]))
+                parts.append(jnp.ravel(jnp.asarray(u.get_magnitude(value), dtype=layout.dtype)))
+            return jnp.concatenate(parts)
+        return project
+
+    # =========================================================== nevergrad
+    def _fit_nevergrad(self, program, n_steps, verbose):
+        import nevergrad as ng
+        opts = dict(self.optimizer)
+        method, popsize, seed = opts['method'], opts['popsize'], opts['seed']
+        layout = self._layout
+        lo, hi = self._c_box()
+        x0c = np.asarray(layout.to_constrained(program.x0), dtype=float)
+        x0c = np.clip(x0c, lo, hi)
+        parametrization = ng.p.Array(init=x0c, lower=lo, upper=hi)
+        if seed is not None:
+            parametrization.random_state.seed(seed)
+        ng_opt = _nevergrad_optimizer(ng, method, popsize)(parametrization=parametrization,
+                                                          budget=n_steps * popsize, num_workers=popsize)
+        target, dtype = program.target, layout.dtype
+        to_u = jax.jit(jax.vmap(layout.to_unconstrained))
+        program.canonical = ('batch', popsize)
+
+        def evaluate(thetas):
+            if program.canonical != 'value':
+                try:
+                    losses, pred = program.batch(thetas, target)
+                    return np.asarray(losses, dtype=float), pred
+                except Exception as err:  # noqa: BLE001 - models that cannot be vmapped
+                    warnings.warn(f'Evaluating the population with jax.vmap failed ({type(err).__name__}: '
+                                  f'{str(err)[:300]}); evaluating the candidates one by one.', RuntimeWarning,
+                                  stacklevel=4)
+                    program.canonical = 'value'
+            outs = [program.value(theta, target) for theta in thetas]
+            losses = np.asarray([float(o[0]) for o in outs])
+            ok = np.where(np.isfinite(losses), losses, np.inf)
+            return losses, outs[int(np.argmin(ok))][1]
+
+        best = dict(best_loss=float('inf'), best_x=None, prediction=None)
+        history = []
+        reporter = _Reporter('nevergrad', n_steps, verbose)
+        for gen in range(1, n_steps + 1):
+            cands = [ng_opt.ask() for _ in range(popsize)]
+            thetas = to_u(jnp.asarray(np.stack([c.value for c in cands]), dtype=dtype))
+            losses, pred = evaluate(thetas)
+            for c, loss in zip(cands, losses):
+                ng_opt.tell(c, float(loss) if np.isfinite(loss) else _NG_BAD_LOSS)
+            finite = np.isfinite(losses)
+            i = int(np.argmin(np.where(finite, losses, np.inf)))
+            if finite[i] and losses[i] < best['best_loss']:
+                best.update(best_loss=float(losses[i]), best_x=thetas[i], prediction=pred)
+            history.append(best['best_loss'])
+            reporter(gen, float(losses[i]), best['best_loss'])
+            if best['best_x'] is not None and self._callback(gen, best['best_loss'], lambda: best['best_x']):
+                break
+        if best['best_x'] is None:
+            raise FloatingPointError('Every candidate gave a non-finite loss: check the model, the search box '
+                                     f'{self._boxes} and the target.')
+        return dict(best, history=history, optimizer=method, raw=ng_opt, n_evaluations=len(history) * popsize)
+
+    # =============================================================== scipy
+    def _fit_scipy(self, program, n_steps, verbose):
+        import scipy.optimize
+        opts = dict(self.optimizer)
+        method = opts.pop('method')
+        tol = opts.pop('tol', None)
+        if method == 'TNC':
+            opts.setdefault('maxfun', n_steps)
+        else:
+            opts.setdefault('maxiter', n_steps)
+        layout, dtype, target = self._layout, self._layout.dtype, program.target
+        lo, hi = self._c_box()
+        bounds = [(None if np.isnan(a) else float(a), None if np.isnan(b) else float(b)) for a, b in zip(lo, hi)]
+        x0c = np.asarray(layout.to_constrained(program.x0), dtype=float)
+        x0c = np.clip(x0c, np.where(np.isnan(lo), -np.inf, lo), np.where(np.isnan(hi), np.inf, hi))
+        to_u = jax.jit(layout.to_unconstrained)
+        pullback = jax.jit(lambda xc, g: jax.vjp(layout.to_unconstrained, xc)[1](g)[0])
+        use_grad = method in _SCIPY_GRADIENT_METHODS
+        program.canonical = 'vg' if use_grad else 'value'
+        best = dict(best_loss=float('inf'), best_x=None, prediction=None)
+        seen: Dict[bytes, float] = {}
+        count = [0]
+
+        def fun(xc64):
+            xc = jnp.asarray(xc64, dtype=dtype)
+            x = to_u(xc)
+            if use_grad:
+                (loss, pred), g = program.value_and_grad(x, target)
+            else:
+                loss, pred = program.value(x, target)
+            loss = float(loss)
+            count[0] += 1
+            seen[np.asarray(xc64, dtype=float).tobytes()] = loss
+            if loss < best['best_loss']:
+                best.update(best_loss=loss, best_x=x, prediction=pred)
+            value = loss if math.isfinite(loss) else 1e30
+            if not use_grad:
+                return value
+            grad = np.asarray(pullback(xc, g), dtype=float)
+            return value, (grad if math.isfinite(loss) else np.zeros_like(grad))
+
+        history = []
+        reporter = _Reporter('scipy', n_steps, verbose)
+
+        def callback(xk, *args):
+            key = np.asarray(xk, dtype=float).tobytes()
+            loss = seen[key] if key in seen else (fun(xk)[0] if use_grad else fun(xk))
+            history.append(float(loss))
+            reporter(len(history), float(loss), best['best_loss'])
+            if self._callback(len(history), float(loss), lambda: to_u(jnp.asarray(xk, dtype=dtype))):
+                raise StopIteration
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='.*Unknown solver options.*')
+            try:
+                res = scipy.optimize.minimize(fun, x0c, jac=use_grad, method=method, bounds=bounds, tol=tol,
+                                              callback=callback, options=opts)
+            except StopIteration:  # methods whose callbacks scipy does not wrap
+                res = scipy.optimize.OptimizeResult(message='`callback` raised `StopIteration`.', success=False,
+                                                    nit=len(history))
+        initial = seen.get(np.asarray(x0c, dtype=float).tobytes(), float('nan'))
+        if best['best_x'] is None:
+            raise FloatingPointError('Every evaluation gave a non-finite loss: check the model and the target.')
+        if not history:
+            history.append(best['best_loss'])
+        return dict(best, history=history, optimizer=method, raw=res, initial_loss=initial, n_evaluations=count[0])
+
+    def _describe_current(self):
+        return ', '.join(f'{k}={_short(v)}' for k, v in self.current_params().items())
+
+
+# =============================================================================
+# helpers
+# =============================================================================
+class _Reporter:
+    """Prints about ten progress lines per fit when verbose."""
+
+    def __init__(self, backend, n_steps, verbose):
+        self.backend, self.n_steps, self.verbose = backend, n_steps, verbose
+        self.every = max(1, n_steps // 10)
+        self.word = {'grad': 'step', 'nevergrad': 'generation', 'scipy': 'iteration'}[backend]
+        self.start = time.perf_counter()
+
+    def __call__(self, step, loss, best):
+        if self.verbose and (step % self.every == 0 or step == self.n_steps or step == 1):
+            print(f'[Fitter:{self.backend}] {self.word} {step:>5d}/{self.n_steps}  loss {loss:.6g}  '
+                  f'best {best:.6g}  ({time.perf_counter() - self.start:.1f} s)', flush=True)
+
+
+def _check_mode(loss_fn, predict, objective):
+    if loss_fn is not None:
+        if not callable(loss_fn):
+            raise TypeError(f'`loss_fn` must be a callable loss_fn(model) -> scalar; got {type(loss_fn).__name__}.')
+        if predict is not None or objective is not None:
+            raise TypeError('Give either `loss_fn` (loss_fn(model) -> scalar) or `predict` (+ `objective`), '
+                            'not both.')
+        return loss_fn, None, None
+    if predict is None:
+        raise TypeError('Fitter needs `predict` (predict(model) -> prediction, compared with the target by '
+                        '`objective`) or `loss_fn` (loss_fn(model) -> scalar).')
+    if not callable(predict):
+        raise TypeError(f'`predict` must be a callable predict(model) -> prediction; got {type(predict).__name__}.')
+    if objective is None:
+        from .objectives import timeseries_rmse
+        objective = timeseries_rmse()
+    if not callable(objective):
+        raise TypeError(f'`objective` must be a callable f(prediction, target) -> scalar; got '
+                        f'{type(objective).__name__}.')
+    name = getattr(objective, '__name__', '')
+    if name in _SIMILARITIES:
+        raise ValueError(f'`objective` {name}() is a similarity (higher is better) but the Fitter minimises: '
+                         f'use {_SIMILARITIES[name]}.')
+    return None, predict, objective
+
+
+def _check_callbacks(callbacks):
+    if callbacks is None:
+        return []
+    if callable(callbacks):
+        return [callbacks]
+    if isinstance(callbacks, (list, tuple)) and all(callable(c) for c in callbacks):
+        return list(callbacks)
+    raise TypeError('`callbacks` must be a callable cb(step, loss, params) or a list of them.')
+
+
+def _check_transient(transient):
+    if transient is None:
+        return None
+    if isinstance(transient, u.Quantity):
+        if not u.get_unit(transient).has_same_dim(u.ms):
+            raise TypeError(f'`transient` must be a number of samples (int) or a time; got {transient}.')
+        if float(u.get_magnitude(transient)) < 0:
+            raise ValueError(f'`transient` must be >= 0; got {transient}.')
+        return transient
+    return check_int_at_least(transient, 0, 'transient')
+
+
+def _unknown_param(path, parameters, argname):
+    known = ', '.join(repr(k) for k in parameters)
+    hint = [k for k in parameters if k.split('.')[-1] == str(path)]
+    extra = f' Did you mean {hint[0]!r}?' if hint else ''
+    return f'`{argname}` names an unknown parameter {path!r}.{extra} The trainable parameters are: {known}.'
+
+
+def _check_search_space(search_space, parameters):
+    if search_space is None:
+        return {}
+    if not isinstance(search_space, dict):
+        raise TypeError(f'`search_space` must be a dict {{path: (low, high)}}; got {type(search_space).__name__}.')
+    out = {}
+    for path, rng in search_space.items():
+        if path not in parameters:
+            raise ValueError(_unknown_param(path, parameters, 'search_space'))
+        if not isinstance(rng, (tuple, list)) or len(rng) != 2:
+            raise TypeError(f'search_space[{path!r}] must be a (low, high) pair; got {rng!r}.')
+        value = parameters[path].value()
+        lo, hi = _magnitude_bounds(tuple(rng), value)
+        if lo is None or hi is None or not np.all(np.isfinite(lo)) or not np.all(np.isfinite(hi)):
+            raise ValueError(f'search_space[{path!r}] must have finite low and high; got {rng!r}.')
+        if not np.all(np.asarray(lo) < np.asarray(hi)):
+            raise ValueError(f'search_space[{path!r}] needs low < high; got {rng!r}.')
+        out[path] = (lo, hi)
+    return out
+
+
+def _describe_t(p):
+    return 'no transform' if p.param is None else f'transform {p.param.t!r}'
+
+
+def _check_range_in_bounds(path, rng, p):
+    lo, hi = rng
+    tlo, thi = p.bounds
+    if (tlo is not None and np.any(np.asarray(lo) < np.asarray(tlo))) or \
+            (thi is not None and np.any(np.asarray(hi) > np.asarray(thi))):
+        raise ValueError(f'search_space[{path!r}] = ({lo}, {hi}) reaches outside ({tlo}, {thi}), the values '
+                         f'its {_describe_t(p)} can take; narrow the range.')
+
+
+def _check_optimizer(optimizer, backend):
+    if backend == 'grad':
+        if optimizer is None:
+            return None
+        if not (hasattr(optimizer, 'register_trainable_weights') and hasattr(optimizer, 'step')):
+            raise TypeError(f"backend 'grad' needs a braintools.optim optimizer (e.g. braintools.optim.Adam(lr=1e-2)) "
+                            f"as `optimizer`; got {optimizer!r}.")
+        return optimizer
+    if backend == 'nevergrad':
+        return _check_nevergrad_options(optimizer)
+    return _check_scipy_options(optimizer)
+
+
+def _check_nevergrad_options(optimizer):
+    import nevergrad as ng
+    opts = dict(method='DE', popsize=_DEFAULT_POPSIZE, seed=0)
+    if isinstance(optimizer, str):
+        opts['method'] = optimizer
+    elif isinstance(optimizer, dict):
+        unknown = [k for k in optimizer if k not in _NEVERGRAD_OPTIONS]
+        if unknown:
+            raise TypeError(f"Unknown nevergrad option(s) {unknown}; the dict may hold "
+                            f"{format_choices(_NEVERGRAD_OPTIONS)}.")
+        opts.update(optimizer)
+    elif optimizer is not None:
+        raise TypeError(f"backend 'nevergrad' takes a method name (e.g. 'DE', 'CMA') or a dict "
+                        f"{{'method': ..., 'popsize': ..., 'seed': ...}} as `optimizer`; got {optimizer!r}.")
+    if not isinstance(opts['method'], str) or opts['method'] not in ng.optimizers.registry:
+        common = ('DE', 'TwoPointsDE', 'CMA', 'PSO', 'NGOpt', 'OnePlusOne', 'RandomSearch')
+        raise ValueError(f"Unknown nevergrad method {opts['method']!r}; common choices: {format_choices(common)} "
+                         f"(all: sorted(nevergrad.optimizers.registry)).")
+    opts['popsize'] = check_int_at_least(opts['popsize'], 2, "optimizer['popsize']")
+    if opts['seed'] is not None:
+        opts['seed'] = check_int_at_least(opts['seed'], 0, "optimizer['seed']")
+    return opts
+
+
+def _nevergrad_optimizer(ng, method, popsize):
+    """A nevergrad optimizer class/config with its population size set where the family allows."""
+    fam = ng.families
+    if method in ('DE', 'TwoPointsDE'):
+        kw = {} if method == 'DE' else {'crossover': 'twopoints'}
+        return fam.DifferentialEvolution(popsize=popsize, **kw)
+    if method == 'CMA':
+        return fam.ParametrizedCMA(popsize=popsize)
+    if method == 'PSO':
+        return fam.ConfPSO(transform='arctan', popsize=popsize)
+    return ng.optimizers.registry[method]
+
+
+def _check_scipy_options(optimizer):
+    opts = {'method': 'L-BFGS-B'}
+    if isinstance(optimizer, str):
+        opts['method'] = optimizer
+    elif isinstance(optimizer, dict):
+        opts.update(optimizer)
+    elif optimizer is not None:
+        raise TypeError(f"backend 'scipy' takes a method name (e.g. 'L-BFGS-B') or a dict of "
+                        f"scipy.optimize.minimize options as `optimizer`; got {optimizer!r}.")
+    if opts['method'] not in SCIPY_METHODS:
+        raise ValueError(f"Unknown scipy method {opts['method']!r}; the bounded methods are: "
+                         f"{format_choices(SCIPY_METHODS)}.")
+    return opts
+
+
+def _check_fresh_optimizer(opt, holder):
+    states = getattr(getattr(opt, 'param_states', None), 'unique_states', [])
+    if any(s is not holder for s in states):
+        raise ValueError('The optimizer is already registered with other weights; give the Fitter a fresh '
+                         'optimizer (e.g. braintools.optim.Adam(lr=1e-2)).')
+
+
+def _unwrap_prediction(prediction):
+    """An array from ``predict``'s return (a Simulator.run dict with one monitor is accepted)."""
+    if isinstance(prediction, dict):
+        keys = [k for k in prediction if k != 'ts']
+        if len(keys) != 1:
+            raise TypeError(f'`predict` returned a dict with entries {keys}; return one array '
+                            f"(e.g. res[{keys[0]!r}] if any) to compare with the target.")
+        return prediction[keys[0]], prediction.get('ts')
+    if isinstance(prediction, (tuple, list)):
+        raise TypeError(f'`predict` returned a {type(prediction).__name__} of {len(prediction)} items; return one '
+                        f'array (e.g. the first item, or monitor one state with Simulator.run(monitors=[...])).')
+    if prediction is None:
+        raise TypeError('`predict` returned None; it must return the prediction (an array with time first).')
+    return prediction, None
+
+
+def _drop_transient(prediction, ts, transient):
+    if transient is None:
+        return prediction
+    n_time = u.math.shape(prediction)[0] if u.math.ndim(prediction) else 0
+    if isinstance(transient, int):
+        n = transient
+    elif ts is not None and not is_traced(ts):
+        t = np.asarray(u.get_magnitude(u.Quantity(ts).to(u.ms)))
+        tr = float(u.get_magnitude(transient.to(u.ms)))
+        spacing = float(np.min(np.diff(t))) if t.size > 1 else float(t[0])
+        n = int(np.sum(t < tr + 0.5 * spacing))
+    else:
+        n = int(round(float(u.get_magnitude(transient / brainstate.environ.get_dt()))))
+    if n >= n_time:
+        raise ValueError(f'`transient` ({transient}) drops {n} samples but the prediction has only {n_time}.')
+    return prediction[n:]
+
+
+def _check_shapes(prediction, target, objective, transient):
+    ps = tuple(u.math.shape(prediction))
+    ts = tuple(u.math.shape(target))
+    flexible = getattr(objective, '__name__', '') in _TIME_FLEXIBLE
+    same = ps[1:] == ts[1:] and len(ps) == len(ts) if flexible else ps == ts
+    if not same:
+        after = f' (after dropping transient={transient})' if transient is not None else ''
+        need = 'the same shape apart from the time axis' if flexible else 'the same shape'
+        raise ValueError(f'`target` has shape {ts} but the prediction has shape {ps}{after}; they must have '
+                         f'{need}.')
+
+
+def _scalar_loss(loss, what):
+    if isinstance(loss, u.Quantity):
+        loss = u.get_magnitude(loss)
+    try:
+        loss = jnp.asarray(loss)
+    except TypeError as err:
+        raise TypeError(f'{what} must return a scalar; got {type(loss).__name__}.') from err
+    if loss.shape != ():
+        raise TypeError(f'{what} must return a scalar; got shape {loss.shape}.')
+    return loss.astype(brainstate.environ.dftype())
