@@ -14,3 +14,8 @@ from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicT
 from . import datasets, viz
 from .datasets import Connectome, Signal
 from .orchestration import objectives
+from .observation import (BOLDSignal, bold_from_trace, HRFKernel, FirstOrderVolterraHRFKernel, GammaHRFKernel,
+                          DoubleExponentialHRFKernel, MixtureOfGammasHRFKernel, TemporalAverage, HRFBold,
+                          LeadFieldModel, EEGLeadFieldModel, MEGLeadFieldModel, LeadfieldReadout,
+                          compress_vertex_leadfield, build_fixed_orientation_weights)
+from .orchestration.monitors import Observer, BOLDMonitor, AverageMonitor

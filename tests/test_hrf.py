@@ -146,7 +146,7 @@ def test_amplitude_independent_of_downsample_period():
     x = jnp.asarray(1. + np.sin(2 * np.pi * 0.05 * t) + 0.5 * np.sin(2 * np.pi * 0.3 * t),
                     jnp.float32)
     outs = [np.asarray(HRFBold(period=1000 * u.ms, downsample_period=d * u.ms,
-                               kernel=MixtureOfGammasHRFKernel())(x, 1 * u.ms)) for d in (2, 4, 20)]
+                               kernel=MixtureOfGammasHRFKernel())(x, 1 * u.ms)) for d in (2, 10)]
     for other in outs[1:]:
         assert other.shape == outs[0].shape
         assert np.max(np.abs(other - outs[0])) < 0.01 * np.max(np.abs(outs[0]))

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._core.units import is_traced, unit_name
 from .._core.validation import check_choice, check_int_at_least
+from .monitors import Observer
 
 __all__ = ['Simulator', 'SimulationDivergedError', 'state_names']
 
@@ -98,7 +99,9 @@ class Simulator:
             ``None`` records what ``update`` returns as ``'output'``; a list of
             state names (``'x'``, or ``'node.x'`` for a Network's node); a
             callable of the model (recorded as ``'output'``); or a dict
-            ``{name: state name or callable}``.
+            ``{name: state name, callable or Observer}``; an Observer
+            (:class:`BOLDMonitor`, :class:`AverageMonitor`) is stepped every
+            step and read at each sample.
         transient : Quantity, optional
             Time simulated first and discarded.
         sample_every : int or Quantity, optional
@@ -128,6 +131,8 @@ class Simulator:
         with brainstate.environ.context(dt=self.dt):
             self._prepare_states(batch_size, init_states)
             monitor_fns = _normalise_monitors(monitors, self.model)
+            for obs in _observers(monitor_fns).values():
+                obs.init_for(self.model, batch_size)
             program = self._program(plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress)
             outputs = program(inputs_spec.arrays)
         outputs['ts'] = (plan['n_transient'] + plan['sample_every'] * jnp.arange(1, plan['n_samples'] + 1)) * self.dt
@@ -184,12 +189,18 @@ class Simulator:
         start_record = plan['n_transient']
         start_tail = start_record + every * n_samples
 
+        observers = _observers(monitor_fns)
+
         def step(i, args):
             with brainstate.environ.context(i=i, t=i * dt):
-                return model(*inputs_spec.at(i, i * dt, args))
+                out = model(*inputs_spec.at(i, i * dt, args))
+                for obs in observers.values():
+                    obs.step(model)
+                return out
 
         def record(out):
-            return {name: (out if fn is None else fn(model)) for name, fn in monitor_fns.items()}
+            return {name: (out if fn is None else obs.read() if (obs := observers.get(name)) else fn(model))
+                    for name, fn in monitor_fns.items()}
 
         def loop(body, indices, xs, pbar=None):
             return brainstate.transform.for_loop(body, indices, xs, pbar=pbar)
@@ -304,17 +315,21 @@ def _normalise_monitors(monitors, model) -> dict:
         for key, spec in monitors.items():
             if key == 'ts':
                 raise ValueError("'ts' is reserved for the time axis; rename that monitor.")
-            out[key] = spec if callable(spec) else _state_reader(model, spec)
+            out[key] = spec if (callable(spec) or isinstance(spec, Observer)) else _state_reader(model, spec)
         return out
     raise TypeError(f'`monitors` must be None, a list of state names, a callable or a dict; '
                     f'got {type(monitors).__name__}.')
 
 
+def _observers(monitor_fns) -> dict:
+    return {name: fn for name, fn in monitor_fns.items() if isinstance(fn, Observer)}
+
+
 def _monitor_key(monitor_fns):
     key = []
     for name, fn in sorted(monitor_fns.items()):
-        if fn is None:
-            key.append((name, None))
+        if fn is None or isinstance(fn, Observer):
+            key.append((name, id(fn)))
         elif hasattr(fn, '__code__'):
             # two lambdas with the same bytecode, names and closure read the same values
             code = fn.__code__
