@@ -30,7 +30,7 @@ def test_linear_in_its_input():
 
 def test_unit_correct_10_nAm_through_1_V_per_nAm_reads_10_V():
     L = jnp.ones((1, 1)) * u.volt / NAM
-    for sensor_unit in (u.mV, u.volt, u.uV):
+    for sensor_unit in (u.mV, u.volt, u.uvolt):
         y = LeadFieldModel(1, 1, L, sensor_unit=sensor_unit)(jnp.array([10.]) * NAM)
         assert u.get_unit(y) == sensor_unit
         assert float(u.get_magnitude(y.to(u.volt))[0]) == pytest.approx(10., rel=1e-6)

@@ -154,17 +154,13 @@ def transfer_function(x, a, b, d):
     r"""Abbott-Chance rate :math:`H(x) = (ax - b)/(1 - e^{-d(ax - b)})` in Hz.
 
     ``x`` in nA, ``a`` in Hz/nA, ``b`` in Hz, ``d`` in s (plain magnitudes).
-    Evaluated without overflow for any ``x`` and with finite gradients at
-    :math:`ax = b`, where :math:`H = 1/d`.
+    With :math:`y = d(ax - b)` and :math:`g(y) = y/(1 - e^{-y})` it uses the
+    identity :math:`g(y) = g(|y|) + \min(y, 0)`, so no exponential overflows for
+    any ``x`` and gradients stay finite; at :math:`ax = b`, :math:`H = 1/d`.
     """
-    z = d * (a * x - b)
-    small = jnp.abs(z) < 1e-4
-    pos = z > 0
-    z_pos = jnp.where(pos & ~small, z, 1.)
-    z_neg = jnp.where(~pos & ~small, z, -1.)
-    ratio = jnp.where(pos, z_pos / -jnp.expm1(-z_pos), z_neg * jnp.exp(z_neg) / jnp.expm1(z_neg))
-    ratio = jnp.where(small, 1. + z / 2. + z ** 2 / 12., ratio)  # z / (1 - e^{-z})
-    return ratio / d
+    y = d * (a * x - b)
+    y_abs = jnp.maximum(jnp.abs(y), 1e-6)
+    return (y_abs / -jnp.expm1(-y_abs) + jnp.minimum(y, 0.)) / d
 
 
 def _in_hz(value) -> float:

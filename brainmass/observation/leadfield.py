@@ -243,7 +243,7 @@ class EEGLeadFieldModel(LeadFieldModel):
 
     def _check_sensor_unit(self, unit):
         if not unit.has_same_dim(u.volt):
-            raise ValueError(f'EEG `sensor_unit` must be a voltage (e.g. u.mV, u.uV); got {unit}.')
+            raise ValueError(f'EEG `sensor_unit` must be a voltage (e.g. u.mV, u.uvolt); got {unit}.')
         return unit
 
     def _reference(self, y):

@@ -308,10 +308,18 @@ def _attach(value, unit):
 
 
 def _open_clip(x, bounds, rel=1e-6):
-    """Keep ``x`` strictly inside a transform's bounds (its inverse is infinite there)."""
+    """Keep ``x`` strictly inside a transform's bounds (its inverse is infinite there).
+
+    The gradient passes straight through, so a box optimizer sitting on a bound
+    still sees the slope that pulls it back inside.
+    """
     lo, hi = bounds
     if lo is None and hi is None:
         return x
+    return x + jax.lax.stop_gradient(_clip_open(x, lo, hi, rel) - x)
+
+
+def _clip_open(x, lo, hi, rel):
     width = None if lo is None or hi is None else np.asarray(hi) - np.asarray(lo)
     if lo is not None:
         margin = rel * (width if width is not None else np.maximum(np.abs(lo), 1.))
