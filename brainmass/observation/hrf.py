@@ -126,6 +126,28 @@ class HRFKernel:
 
     default_duration: float = 20.
     default_normalize: Optional[str] = None
+    #: attributes that are (differentiable) parameters: the kernel's pytree leaves
+    param_names: tuple = ()
+    #: attributes that are static configuration (hashable)
+    static_names: tuple = ('normalize', 'duration')
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'param_names' in cls.__dict__:        # declared leaves: a pytree, evaluated under jit
+            jax.tree_util.register_pytree_node(cls, cls._flatten, cls._unflatten)
+
+    def _flatten(self):
+        return (tuple(getattr(self, n) for n in self.param_names),
+                tuple(getattr(self, n) for n in self.static_names))
+
+    @classmethod
+    def _unflatten(cls, aux, children):
+        obj = object.__new__(cls)
+        for name, value in zip(cls.static_names, aux):
+            setattr(obj, name, value)
+        for name, value in zip(cls.param_names, children):
+            setattr(obj, name, value)
+        return obj
 
     def __init__(self, *, normalize='default', duration=None):
         normalize = self.default_normalize if normalize == 'default' else normalize
@@ -147,6 +169,12 @@ class HRFKernel:
     # -- public
     def __call__(self, t):
         t = jnp.asarray(_as_time(t, 't', u.second), dtype=float)
+        if 'param_names' not in type(self).__dict__:
+            return self.evaluate(t)               # a user subclass that declares no leaves
+        return _evaluate_jit(self, t)             # kernels are pytrees: one compile per shape
+
+    def evaluate(self, t):
+        """:math:`h(t)` for plain seconds ``t`` (0 for ``t < 0``), without the jit wrapper."""
         tc = jnp.maximum(t, 0.)
         return jnp.where(t >= 0, self.amplitude * self.shape(tc) / self._norm(), 0.)
 
@@ -181,6 +209,9 @@ class HRFKernel:
 
     def __repr__(self):
         return f'{type(self).__name__}(normalize={self.normalize!r}, duration={self.duration:g} s)'
+
+
+_evaluate_jit = jax.jit(lambda kernel, t: kernel.evaluate(t))
 
 
 class FirstOrderVolterraHRFKernel(HRFKernel):
@@ -223,6 +254,8 @@ class FirstOrderVolterraHRFKernel(HRFKernel):
     >>> round(float(h(0.)), 6)
     0.0
     """
+
+    param_names = ('tau_s', 'tau_f', 'k_1', 'V_0')
 
     def __init__(self, tau_s=0.8, tau_f=0.4, k_1=5.6, V_0=0.02, *, normalize=None, duration=None):
         super().__init__(normalize=normalize, duration=duration)
@@ -277,6 +310,9 @@ class GammaHRFKernel(HRFKernel):
     >>> round(float(h.peak_time()), 2)   # (n - 1) * tau
     2.16
     """
+
+    param_names = ('tau', 'n', 'a')
+    static_names = ('normalize', 'duration', 'factorial')
 
     def __init__(self, tau=1.08, n=3, factorial=True, a=0.1, *, normalize=None, duration=None):
         super().__init__(normalize=normalize, duration=duration)
@@ -335,6 +371,7 @@ class DoubleExponentialHRFKernel(HRFKernel):
     """
 
     default_normalize = 'peak'
+    param_names = ('tau1', 'tau2', 'a', 'f1', 'f2', 'amp1', 'amp2')
 
     def __init__(self, tau1=7.22, tau2=7.4, a=0.1, f1=0.03, f2=0.12, amp1=0.1, amp2=0.1, *,
                  normalize='default', duration=None):
@@ -395,6 +432,7 @@ class MixtureOfGammasHRFKernel(HRFKernel):
     """
 
     default_duration = 32.
+    param_names = ('a1', 'a2', 'b', 'c')
 
     def __init__(self, a1=6., a2=16., b=1., c=1. / 6., *, normalize=None, duration=None):
         super().__init__(normalize=normalize, duration=duration)

@@ -1,0 +1,111 @@
+"""Cost of a gradient: value-and-gradient of an MSE loss wrt k vs the forward run.
+
+Workload: the standard network of ``_workload.py`` (N = 76 Hopf nodes,
+a = 0.2, w = 0.3, diffusive coupling on x, weights U[0, 1] / N symmetric with a
+zero diagonal, tract lengths U[10, 150] mm at 10 mm/ms, dt = 0.1 ms, 1 s =
+10,000 steps, x recorded every step), with ``k`` made trainable
+(``brainstate.nn.Param(k, t=SoftplusT(0.))``).
+
+The loss is ``mean((x(k) - x_target)**2)`` over the whole 1 s, built with
+:meth:`brainmass.Fitter.make_loss` (the same pure function every Fitter back end
+uses). Timed (``steady`` = median of ``--repeats`` calls after a warm-up):
+
+* ``forward``: ``Simulator.run`` of the 1 s (the reference);
+* ``loss``: ``jax.jit(loss_of)`` (forward + MSE through the Fitter's function);
+* ``value_and_grad``: ``jax.jit(jax.value_and_grad(loss_of))``;
+* ``value_and_grad (checkpoint)``: the same with ``Simulator.run(..., checkpoint=True)``.
+
+The target is ratio = value_and_grad / forward <= 3.
+
+Usage::
+
+    /work/venv/bin/python benchmarks/bench_grad.py [--n 76] [--duration-ms 1000] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+import _workload as W  # noqa: E402
+
+
+def _timed(fn, repeats):
+    """(first call, median of ``repeats`` further calls) in seconds."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return first, statistics.median(times)
+
+
+def build(n, duration_ms, checkpoint):
+    """(simulator run fn, loss_of, theta0) for the workload with trainable k."""
+    import brainstate
+    import brainunit as u
+    import jax
+    import jax.numpy as jnp
+
+    from brainmass.orchestration.fitter import Fitter
+
+    k = brainstate.nn.Param(W.K, t=brainstate.nn.SoftplusT(0.))
+    sim, run = W.build_ours(n, k=k)
+    net = sim.model
+    target = run(duration_ms)  # x at k = K
+    net.k.set_value(0.8 * W.K)
+
+    def predict(model):
+        return sim.run(duration_ms * u.ms, monitors=['node.x'], checkpoint=checkpoint)['node.x']
+
+    def mse(prediction, tgt):
+        return jnp.mean((prediction - tgt) ** 2)
+
+    loss_of, theta0 = Fitter(net, predict=predict, objective=mse).make_loss(target)
+    return run, loss_of, theta0, jax
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--n', type=int, default=W.SWEEP_N)
+    parser.add_argument('--duration-ms', type=float, default=1000.0)
+    parser.add_argument('--repeats', type=int, default=3)
+    args = parser.parse_args()
+
+    run, loss_of, theta0, jax = build(args.n, args.duration_ms, checkpoint=False)
+    rows = [('forward (Simulator.run)',) + _timed(lambda: run(args.duration_ms), args.repeats)]
+    loss = jax.jit(loss_of)
+    rows.append(('loss (forward + MSE)',) + _timed(lambda: jax.block_until_ready(loss(theta0)), args.repeats))
+    vg = jax.jit(jax.value_and_grad(loss_of))
+    rows.append(('value_and_grad',) + _timed(lambda: jax.block_until_ready(vg(theta0)), args.repeats))
+    _, loss_ck, theta_ck, _ = build(args.n, args.duration_ms, checkpoint=True)
+    vg_ck = jax.jit(jax.value_and_grad(loss_ck))
+    rows.append(('value_and_grad (checkpoint)',) + _timed(lambda: jax.block_until_ready(vg_ck(theta_ck)),
+                                                          args.repeats))
+    value, grad = vg(theta0)
+    value_ck, grad_ck = vg_ck(theta_ck)
+
+    print(f'N = {args.n}, {args.duration_ms:g} ms = {W.n_steps(args.duration_ms)} steps, dt = {W.DT_MS} ms, '
+          f'jax backend: {jax.default_backend()}')
+    print(f'loss = {float(value):.6g}, dloss/dk_raw = {float(grad[0]):.6g} '
+          f'(checkpointed: {float(value_ck):.6g}, {float(grad_ck[0]):.6g})')
+    print(f'{"":30s} {"first [s]":>10s} {"steady [s]":>11s} {"/ forward":>10s}')
+    forward = rows[0][2]
+    for name, first, steady in rows:
+        print(f'{name:30s} {first:10.3f} {steady:11.4f} {steady / forward:10.2f}')
+    ratio = rows[2][2] / forward
+    print(f'ratio value_and_grad / forward = {ratio:.2f} (target <= 3): {"OK" if ratio <= 3 else "ABOVE TARGET"}')
+    print(f'ratio value_and_grad (checkpoint) / forward = {rows[3][2] / forward:.2f}')
+
+
+if __name__ == '__main__':
+    main()
