@@ -126,22 +126,19 @@ def _stim(c):
 
 
 def test_wong_wang_decides_faster_at_higher_coherence():
-    node = WongWangStep(2)
-    sim = brainmass.Simulator(node, dt=0.1 * u.ms)
-    times = {}
-    for c in (6.4, 51.2):
-        coherence = jnp.asarray([c, -c])  # region 0 favours choice 1, region 1 choice 2
-        sim.run(2600 * u.ms, inputs=lambda i, t, c=coherence: c)
-        choice, when = node.get_decision()
-        assert choice.tolist() == [1, 2]
-        t = mag(when)
-        assert t[0] == pytest.approx(t[1], rel=1e-5)  # symmetric circuits
-        times[c] = t[0]
-        assert t[0] == pytest.approx(_ww_decision_time(c), abs=2.)  # vs scipy
-    assert times[51.2] < 0.5 * times[6.4]
+    coherence = jnp.asarray([6.4, -6.4, 51.2, -51.2])  # one circuit per condition, one run
+    node = WongWangStep(4)
+    brainmass.Simulator(node, dt=0.1 * u.ms).run(2600 * u.ms, inputs=lambda i, t: coherence)
+    choice, when = node.get_decision()
+    assert choice.tolist() == [1, 2, 1, 2]  # the favoured population wins
+    t = mag(when)
+    assert t[0] == pytest.approx(t[1], rel=1e-5) and t[2] == pytest.approx(t[3], rel=1e-5)  # symmetry
+    assert t[2] < 0.5 * t[0]  # 51.2 % decides much faster than 6.4 %
+    assert t[0] == pytest.approx(_ww_decision_time(6.4), abs=2.)  # vs scipy (2471 ms)
+    assert t[2] == pytest.approx(_ww_decision_time(51.2), abs=2.)  # (832 ms)
     # the first crossing is tracked with the model threshold; another threshold reads the rates now
     choice, when = node.get_decision(threshold=60 * u.Hz)
-    assert choice.tolist() == [0, 0] and np.isnan(mag(when)).all()
+    assert choice.tolist() == [0, 0, 0, 0] and np.isnan(mag(when)).all()
 
 
 def test_wong_wang_spontaneous_state_without_stimulus():
@@ -217,7 +214,7 @@ def test_gradient_wrt_trainable_parameter(cls, kwargs):
     assert len(params) == 1
 
     def loss():
-        out = sim.run(20 * u.ms)['output']
+        out = sim.run(5 * u.ms)['output']
         out = out[0] if isinstance(out, tuple) else out
         return jnp.mean(u.get_magnitude(out))
 
@@ -236,16 +233,15 @@ def test_noise_on_state_variables():
     assert node.noise_S_e is node.noise_E
     with pytest.raises(ValueError, match='unit'):
         WongWangExcInhStep(2, noise_S_e=brainmass.OUProcess(2, sigma=0.01 * u.nA))
-    ww = WongWangStep(2, noise_S1=brainmass.OUProcess(2, sigma=0.02, tau=2 * u.ms))  # nA, plain
-    res = brainmass.Simulator(ww, dt=0.1 * u.ms).run(50 * u.ms, monitors=['S1'])
-    assert np.all(np.isfinite(mag(res['S1'])))
 
 
 def test_batched_noisy_decisions():
-    node = WongWangStep(1, noise_S1=brainmass.OUProcess(1, sigma=0.02, tau=2 * u.ms),
-                        noise_S2=brainmass.OUProcess(1, sigma=0.02, tau=2 * u.ms))
+    # the paper's AMPA noise current: OU with tau = 2 ms, sigma = 0.02 nA (plain numbers are nA)
+    sigma = 0.02 / np.sqrt(2)  # stationary std of the paper's OU current (sigma_noise = 0.02 nA)
+    node = WongWangStep(1, noise_S1=brainmass.OUProcess(1, sigma=sigma, tau=2 * u.ms),
+                        noise_S2=brainmass.OUProcess(1, sigma=sigma, tau=2 * u.ms))
     brainstate.random.seed(1)
-    brainmass.Simulator(node, dt=0.5 * u.ms).run(1500 * u.ms, inputs=51.2, batch_size=8)
+    brainmass.Simulator(node, dt=1. * u.ms).run(1500 * u.ms, inputs=51.2, batch_size=8)
     choice, when = node.get_decision()
     assert choice.shape == (8, 1)
     assert (np.asarray(choice) == 1).mean() >= 0.75  # mostly correct at 51.2 %

@@ -38,7 +38,7 @@ b               3         -       quadratic coefficient of :math:`f_1`
 c               1         -       :math:`y_0`, additive constant of :math:`\dot y_1`
 d               5         -       quadratic coefficient of :math:`\dot y_1`
 r               3.5e-4    1/ms    slow time scale, :math:`1/\tau_0` (:math:`\tau_0 = 2857`)
-x0              -1.6      -       epileptogenicity (threshold near -2.05: above it seizures recur)
+x0              -1.6      -       epileptogenicity (seizures recur above about -2.07)
 Iext            3.1       -       baseline input of subsystem 1
 Iext2           0.45      -       baseline input of subsystem 2
 tau             10        ms      time constant of :math:`y_2` (:math:`\tau_2`)

@@ -125,17 +125,18 @@ def list_models(as_table=False, category=None):
 
 
 def _coupled_var(name, cls):
-    """``cls.coupled_var``; else the first "couple 'v'" in its docstrings naming one of its
-    states; else the variable the Network current enters (its first input)."""
+    """``cls.coupled_var``; else the first "couple ``'v'``" / "coupled_var='v'" in its docstrings
+    naming one of its states; else the variable the Network current enters (its first input)."""
     explicit = getattr(cls, 'coupled_var', None)
     if isinstance(explicit, str):
         return explicit
     states = _states(name, cls)
     module = sys.modules.get(cls.__module__)
     for doc in (cls.__doc__, getattr(module, '__doc__', None)):
-        for found in re.findall(r"[Cc]ouple\s+``'(\w+)'``", doc or ''):
-            if found in states:
-                return found
+        for found in re.findall(r"[Cc]ouple\s+``'(\w+)'``|coupled_var\s*=\s*'(\w+)'", doc or ''):
+            var = found[0] or found[1]
+            if var in states:
+                return var
     order = getattr(cls, 'input_vars', None) or states
     return order[0] if order else ''
 

@@ -56,8 +56,11 @@ takes the coherence in percent (``None`` switches the stimulus off), adds the
 stimulus currents :math:`I_{1,2}`, takes one step and returns the rates
 ``(r1, r2)`` in Hz. Extra inputs ``S1_inp`` / ``S2_inp`` and noise
 ``noise_S1`` / ``noise_S2`` are **currents in nA** added to :math:`x_i` (plain
-numbers are nA; e.g. the paper's AMPA noise is
-``noise_S1=OUProcess(n, sigma=0.02, tau=2 * u.ms)``). The first crossing of
+numbers are nA). The paper's AMPA noise current,
+:math:`\tau_{AMPA}\dot I_{noise} = -I_{noise} + \eta\sqrt{\tau_{AMPA}}\,\sigma_{noise}` with
+:math:`\tau_{AMPA} = 2` ms and :math:`\sigma_{noise} = 0.02` nA, has the stationary standard
+deviation :math:`\sigma_{noise}/\sqrt 2`:
+``noise_S1=OUProcess(n, sigma=0.02 / np.sqrt(2), tau=2 * u.ms)`` (and the same for ``S2``). The first crossing of
 ``threshold`` by either rate is recorded: :meth:`WongWangStep.get_decision`.
 This is a single decision circuit; for whole-brain networks use
 :class:`WongWangExcInhStep` (in a Network the coupling current would arrive as

@@ -289,10 +289,17 @@ class BOLDSignal(brainstate.nn.Dynamics):
         """Advance one ``dt`` step with drive ``z`` (default 0); return :meth:`bold`."""
         dt = _dt_seconds(brainstate.environ.get('dt', None))
         z = self._drive(z)
-        state = (self.x.value, self.f.value, self.v.value, self.q.value)
+        state = self._state()
         new = _step_jit(state, z, dt, self.parameters_dict(), self.method)
         self.x.value, self.f.value, self.v.value, self.q.value = new
         return self.bold()
+
+    def _state(self):
+        try:
+            return self.x.value, self.f.value, self.v.value, self.q.value
+        except AttributeError:
+            raise RuntimeError('BOLDSignal has no states yet: call bold.init_state() or '
+                               'brainstate.nn.init_all_states(bold) first.') from None
 
     def monitor_step(self, z):
         """Same as :meth:`update`: one step, returns the BOLD read-out (for monitors)."""
@@ -300,7 +307,8 @@ class BOLDSignal(brainstate.nn.Dynamics):
 
     def bold(self):
         """The BOLD read-out of the current state (dimensionless)."""
-        return _readout_jit(self.q.value, self.v.value, self.parameters_dict())
+        _, _, v, q = self._state()
+        return _readout_jit(q, v, self.parameters_dict())
 
     def simulate(self, z_trace, dt, *, initial=None):
         """Run the ODE over a recorded drive ``z_trace`` (T, ...) and return BOLD (T, ...).

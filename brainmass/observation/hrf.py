@@ -104,16 +104,22 @@ class HRFKernel:
     1 otherwise) and :math:`L` the support ``duration``. Peak and area are
     found on a dense grid of 4001 points over :math:`[0, L]` (differentiable).
 
-    ==========  ========  =====  ===================================================
-    parameter   default   unit   meaning
-    ==========  ========  =====  ===================================================
-    normalize   per class  -     None, 'peak' or 'area' (see above)
-    duration    per class  s     support :math:`L` used when the kernel is sampled
-    ==========  ========  =====  ===================================================
+    ==========  =========  =====  ==================================================
+    parameter   default    unit   meaning
+    ==========  =========  =====  ==================================================
+    normalize   per class  -      None, 'peak' or 'area' (see above)
+    duration    per class  s      support :math:`L` used when the kernel is sampled
+    ==========  =========  =====  ==================================================
 
     Time ``t`` may be a brainunit quantity (converted to seconds) or plain
     numbers **in seconds**. Everything is written with ``jax.numpy``: kernels
     are differentiable (in ``t`` and in their parameters) and jit-safe.
+
+    Writing a kernel: subclass, implement :meth:`shape` and list the
+    parameter attributes in ``param_names`` (static settings in
+    ``static_names``); the kernel then is a JAX pytree (it can be passed
+    through ``jax.jit`` / ``jax.grad``) and is evaluated under ``jit``. A
+    subclass without ``param_names`` is evaluated eagerly.
 
     Examples
     --------
@@ -135,6 +141,7 @@ class HRFKernel:
         super().__init_subclass__(**kwargs)
         if 'param_names' in cls.__dict__:        # declared leaves: a pytree, evaluated under jit
             jax.tree_util.register_pytree_node(cls, cls._flatten, cls._unflatten)
+            cls._pytree = True
 
     def _flatten(self):
         return (tuple(getattr(self, n) for n in self.param_names),
@@ -169,7 +176,7 @@ class HRFKernel:
     # -- public
     def __call__(self, t):
         t = jnp.asarray(_as_time(t, 't', u.second), dtype=float)
-        if 'param_names' not in type(self).__dict__:
+        if not type(self).__dict__.get('_pytree', False):
             return self.evaluate(t)               # a user subclass that declares no leaves
         return _evaluate_jit(self, t)             # kernels are pytrees: one compile per shape
 
@@ -317,7 +324,8 @@ class GammaHRFKernel(HRFKernel):
     def __init__(self, tau=1.08, n=3, factorial=True, a=0.1, *, normalize=None, duration=None):
         super().__init__(normalize=normalize, duration=duration)
         self.tau = _as_time(tau, 'tau', u.second)
-        self.n, self.factorial, self.a = n, bool(factorial), a
+        self.n = float(n) if isinstance(n, int) else n
+        self.factorial, self.a = bool(factorial), a
 
     @property
     def amplitude(self):
