@@ -13,7 +13,13 @@ uses). Timed (``steady`` = median of ``--repeats`` calls after a warm-up):
 * ``forward``: ``Simulator.run`` of the 1 s (the reference);
 * ``loss``: ``jax.jit(loss_of)`` (forward + MSE through the Fitter's function);
 * ``value_and_grad``: ``jax.jit(jax.value_and_grad(loss_of))``;
-* ``value_and_grad (checkpoint)``: the same with ``Simulator.run(..., checkpoint=True)``.
+* ``value_and_grad (checkpoint)``: the same with ``Simulator.run(..., checkpoint=True)``;
+* ``jvp (forward mode)``: ``jax.jvp`` of the loss along k (value + derivative, memory
+  independent of the duration);
+* a **pure-JAX reference**: the same delayed network written directly as one
+  ``jax.lax.scan`` (Euler, ring buffer), forward / value_and_grad / jvp, to show
+  what reverse mode costs relative to the forward pass on this machine, independent
+  of brainmass.
 
 The target is ratio = value_and_grad / forward <= 3.
 
@@ -74,6 +80,38 @@ def build(n, duration_ms, checkpoint):
     return run, loss_of, theta0, jax
 
 
+def reference(n, duration_ms):
+    """Pure-JAX delayed Hopf network (Euler): (loss(k), k0) with the MSE against its own run at K."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    w, lengths = W.connectome(n)
+    d = W.delay_steps(lengths)
+    L = int(d.max()) + 1
+    x0, y0 = (jnp.asarray(v, dtype=jnp.float32) for v in W.initial_state(n))
+    w = jnp.asarray(w, dtype=jnp.float32)
+    cols = jnp.asarray(np.broadcast_to(np.arange(n), (n, n)))
+    d = jnp.asarray(d)
+    dt, steps = W.DT_MS, W.n_steps(duration_ms)
+
+    def simulate(k):
+        def step(carry, _):
+            x, y, buf, p = carry
+            buf = buf.at[p].set(x)
+            delayed = buf[(p - d) % L, cols]  # x_j(t - d_ij)
+            coupling = k * ((w * delayed).sum(1) - w.sum(1) * x)
+            r = W.A - W.BETA * (x * x + y * y)
+            x_new = x + dt * (r * x - W.OMEGA * y + coupling)
+            y_new = y + dt * (r * y + W.OMEGA * x)
+            return (x_new, y_new, buf, (p + 1) % L), x_new
+        init = (x0, y0, jnp.broadcast_to(x0, (L, n)), jnp.asarray(0))
+        return jax.lax.scan(step, init, None, length=steps)[1]
+
+    target = jax.jit(simulate)(jnp.float32(W.K))
+    return (lambda k: jnp.mean((simulate(k) - target) ** 2)), jnp.float32(0.8 * W.K)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--n', type=int, default=W.SWEEP_N)
@@ -82,6 +120,7 @@ def main():
     args = parser.parse_args()
 
     run, loss_of, theta0, jax = build(args.n, args.duration_ms, checkpoint=False)
+    import jax.numpy as jnp
     rows = [('forward (Simulator.run)',) + _timed(lambda: run(args.duration_ms), args.repeats)]
     loss = jax.jit(loss_of)
     rows.append(('loss (forward + MSE)',) + _timed(lambda: jax.block_until_ready(loss(theta0)), args.repeats))
@@ -91,20 +130,34 @@ def main():
     vg_ck = jax.jit(jax.value_and_grad(loss_ck))
     rows.append(('value_and_grad (checkpoint)',) + _timed(lambda: jax.block_until_ready(vg_ck(theta_ck)),
                                                           args.repeats))
+    jvp = jax.jit(lambda t: jax.jvp(loss_of, (t,), (jnp.ones_like(t),)))
+    rows.append(('jvp (forward mode)',) + _timed(lambda: jax.block_until_ready(jvp(theta0)), args.repeats))
     value, grad = vg(theta0)
     value_ck, grad_ck = vg_ck(theta_ck)
+    _, tangent = jvp(theta0)
+
+    ref_loss, k0 = reference(args.n, args.duration_ms)
+    ref = [('reference: forward + MSE', jax.jit(ref_loss)),
+           ('reference: value_and_grad', jax.jit(jax.value_and_grad(ref_loss))),
+           ('reference: jvp', jax.jit(lambda k: jax.jvp(ref_loss, (k,), (jnp.ones_like(k),))))]
+    ref_rows = [(name,) + _timed(lambda f=f: jax.block_until_ready(f(k0)), args.repeats) for name, f in ref]
 
     print(f'N = {args.n}, {args.duration_ms:g} ms = {W.n_steps(args.duration_ms)} steps, dt = {W.DT_MS} ms, '
           f'jax backend: {jax.default_backend()}')
-    print(f'loss = {float(value):.6g}, dloss/dk_raw = {float(grad[0]):.6g} '
-          f'(checkpointed: {float(value_ck):.6g}, {float(grad_ck[0]):.6g})')
+    print(f'loss = {float(value):.6g}, dloss/dtheta_k = {float(grad[0]):.6g} (jvp {float(tangent):.6g}; '
+          f'checkpointed: {float(value_ck):.6g}, {float(grad_ck[0]):.6g})')
     print(f'{"":30s} {"first [s]":>10s} {"steady [s]":>11s} {"/ forward":>10s}')
     forward = rows[0][2]
     for name, first, steady in rows:
         print(f'{name:30s} {first:10.3f} {steady:11.4f} {steady / forward:10.2f}')
+    for name, first, steady in ref_rows:
+        print(f'{name:30s} {first:10.3f} {steady:11.4f} {steady / ref_rows[0][2]:10.2f}  (/ reference forward)')
     ratio = rows[2][2] / forward
     print(f'ratio value_and_grad / forward = {ratio:.2f} (target <= 3): {"OK" if ratio <= 3 else "ABOVE TARGET"}')
-    print(f'ratio value_and_grad (checkpoint) / forward = {rows[3][2] / forward:.2f}')
+    print(f'ratio value_and_grad (checkpoint) / forward = {rows[3][2] / forward:.2f}; '
+          f'jvp / forward = {rows[4][2] / forward:.2f}')
+    print(f'pure-JAX reference on this machine: value_and_grad / forward = '
+          f'{ref_rows[1][2] / ref_rows[0][2]:.2f}, jvp / forward = {ref_rows[2][2] / ref_rows[0][2]:.2f}')
 
 
 if __name__ == '__main__':

@@ -203,6 +203,42 @@ def test_best_params_are_the_ones_that_produced_best_loss():
     assert result.best_loss < result.history[-1]
 
 
+def test_nevergrad_falls_back_to_a_loop_when_the_model_cannot_be_vmapped():
+    @jax.custom_batching.custom_vmap
+    def no_vmap(x):
+        return x
+
+    @no_vmap.def_vmap
+    def _rule(axis_size, in_batched, x):
+        raise NotImplementedError('this model cannot be vmapped')
+
+    def loss(m):
+        return no_vmap((m.p.value() - 3.) ** 2)
+
+    model = Quadratic()
+    model.q = jnp.zeros(2)  # only p is trainable
+    fitter = Fitter(model, {'popsize': 8}, loss_fn=loss, backend='nevergrad')
+    with pytest.warns(RuntimeWarning, match='one by one'):
+        result = fitter.fit(n_steps=20)
+    assert float(result.best_params['p']) == pytest.approx(3., abs=0.1)
+    assert fitter.evaluate()[0] == result.best_loss
+
+
+def test_time_transient_is_converted_with_dt():
+    node = brainmass.HopfStep(2, a=brainstate.nn.Param(0.1, t=brainstate.nn.SigmoidT(-1., 1.)), init_x=0.1)
+    sim = brainmass.Simulator(node, dt=DT)
+    predict = lambda m: sim.run(5 * u.ms, monitors=['x'])['x']  # 50 samples
+    fitter = Fitter(node, predict=predict, transient=1 * u.ms)  # drops 10 samples
+    loss_of, theta0 = fitter.make_loss(np.zeros((40, 2)))  # traces only: no compile
+    assert theta0.shape == (1,)
+    with pytest.raises(ValueError, match=r'\(50, 2\).*\(40, 2\).*transient=1 ms'):
+        fitter.make_loss(np.zeros((50, 2)))
+    # with sub-sampling the sample times are needed: a clear error, not a silent guess
+    sub = Fitter(node, predict=lambda m: sim.run(5 * u.ms, monitors=['x'], sample_every=2), transient=1 * u.ms)
+    with pytest.raises(ValueError, match='number of samples'):
+        sub.make_loss(np.zeros((20, 2)))
+
+
 # ------------------------------------------------------------- bad input
 def test_no_trainable_parameters_says_how_to_mark_one():
     node = brainmass.HopfStep(2)

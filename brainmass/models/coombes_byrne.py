@@ -91,6 +91,8 @@ class CoombesByrneStep(StepModel):
 
     state_vars = ('r', 'v')
     input_vars = ('v', 'r')
+    #: the state a brainmass.Network should couple (see the module docstring)
+    coupled_var = 'r'
     category = 'population rate'
     use_case = 'exact QIF mean field with conductance-based synapses (next-generation neural mass)'
 

@@ -67,7 +67,8 @@ interneurons' output. ``E_inp`` is the first positional input, so in a
 5 Hz = ``s_max``) with ``coupled_var='E'``; the Network couples one state
 variable, so it reads the excitatory PSP ``E`` rather than the full
 pyramidal potential ``E - I`` (:class:`JansenRitTR` couples ``E - I``
-exactly).
+exactly). The low-level ``derivative(state, t, Ev_inp, Mv_inp, Iv_inp)``
+takes the velocity inputs in mV/s, i.e. gain times rate (:math:`A_e m_E`, ...).
 
 Noise: ``noise_Mv``, ``noise_Ev``, ``noise_Iv`` act on the velocity
 equations in mV/s and enter where the corresponding rate times its gain
@@ -76,7 +77,8 @@ does, so a rate noise :math:`\xi(t)` (Hz) on :math:`p` is
 ``GaussianNoise(N, mean=3.25 * u.mV * 220 * u.Hz, sigma=3.25 * u.mV * 18 * u.Hz)``.
 
 With :math:`p` drawn as white noise in 120-320 Hz the column produces the
-alpha rhythm (spectral peak 8-12 Hz) of Jansen & Rit (1995), Fig. 3.
+alpha rhythm (spectral peak 8-12 Hz) reported by Jansen & Rit (1995); at a
+constant :math:`p = 220` Hz it settles on an alpha limit cycle (about 11 Hz).
 
 References
 ----------
@@ -112,6 +114,10 @@ def _khz(rate):
     if rate is None:
         return 0.
     if isinstance(rate, u.Quantity):
+        if not u.get_unit(rate).has_same_dim(u.kHz):
+            raise ValueError(f'Jansen-Rit inputs are firing rates (e.g. 220 * u.Hz, or plain numbers per ms); '
+                             f'got a quantity in {u.get_unit(rate)}. In a Network use '
+                             f"coupling='sigmoidal_jansen_rit', whose current is a rate.")
         return rate.to_decimal(u.kHz)
     return rate
 
@@ -156,6 +162,8 @@ class JansenRitStep(StepModel):
     state_vars = ('M', 'E', 'I', 'Mv', 'Ev', 'Iv')
     state_units = {'M': u.mV, 'E': u.mV, 'I': u.mV, 'Mv': _MV_PER_S, 'Ev': _MV_PER_S, 'Iv': _MV_PER_S}
     input_vars = ('Ev', 'Mv', 'Iv')
+    #: the state a brainmass.Network should couple (see the module docstring)
+    coupled_var = 'E'
     category = 'population rate'
     use_case = 'EEG/MEG alpha rhythm and evoked potentials of a cortical column'
 

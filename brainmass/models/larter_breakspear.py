@@ -134,6 +134,8 @@ class LarterBreakspearStep(StepModel):
     """
 
     state_vars = ('V', 'W', 'Z')
+    #: the state a brainmass.Network should couple (see the module docstring)
+    coupled_var = 'V'
     category = 'conductance-based'
     use_case = 'biophysical (Morris-Lecar) neural mass; chaotic and synchronising whole-brain dynamics'
 

@@ -5,7 +5,7 @@ One step of a delay-coupled network (``update``):
 1. write the coupled variable's current value into the ring buffer;
 2. read every off-diagonal edge's delayed source value with **one gather** (indices
    precomputed at construction; the buffer is stored twice over so that no
-   modulo is needed: the read index is ``base + pointer * N``);
+   modulo is needed: the read index is ``start + pointer``);
 3. one weighted reduction gives :math:`s_i = \sum_j W_{ij}\,\mathrm{pre}(x_j(t - \tau_{ij}))`,
    and the coupling kernel turns it into the current;
 4. the current (plus network noise) is the node's first input. For ``*Step``
@@ -14,14 +14,26 @@ One step of a delay-coupled network (``update``):
    self term, or every term of an instantaneous network) follow the
    integrator's stages.
 
-Memory is :math:`O(L N + N^2)` for a buffer of ``L = max_delay_steps + 1``
-slots. For sparse connectomes (density below 20 %, constant ``conn``) only the
-nonzero edges are gathered and reduced with a segment sum. Without delays the
-step is a plain matrix-vector product. With ``batch_size`` the buffer is laid
-out ``(2L, N, B)`` so each gathered edge reads a contiguous batch vector.
+**Lookahead.** When every weighted edge is delayed by at least ``K > 1`` steps
+(:attr:`Network.lookahead`), the delayed input of ``K`` consecutive steps is
+already in the buffer when the first of them starts. The
+:class:`~brainmass.Simulator` then runs the steps in blocks of ``K``: one gather
+reads each edge's window of ``K`` consecutive values (:meth:`Network.prefetched`),
+the steps of the block take their rows, and their values are written to the
+buffer at the end of the block. The results are those of the step-by-step
+program; the gather and the reduction are amortised over ``K`` steps.
+
+Memory is :math:`O(L N + N^2 K)` for a buffer of ``L = max_delay_steps + 1``
+slots. The buffer is source-major, ``(N, 2L)`` (``(N, 2L, B)`` with
+``batch_size``), so a source's window of consecutive values is contiguous (and
+each batch member's value is the innermost axis). For sparse connectomes
+(density below 20 %, constant ``conn``) only the nonzero edges are gathered
+and reduced with a segment sum. Without delays the step is a plain
+matrix-vector product.
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import brainstate
@@ -51,6 +63,9 @@ COUPLINGS = {
 }
 
 SPARSE_DENSITY = 0.2
+LOOKAHEAD_CAP = 16
+SOURCE_UNROLL = 4
+TARGET_MAJOR_N = 300
 
 
 class Network(brainstate.nn.Dynamics):
@@ -135,6 +150,15 @@ class Network(brainstate.nn.Dynamics):
     def max_delay_steps(self) -> int:
         return 0 if self._plan is None else self._plan['L'] - 1
 
+    @property
+    def lookahead(self) -> int:
+        """Steps whose delayed input can be read in one go (the smallest delay of a weighted edge, at most 16).
+
+        :meth:`prefetched` reads that many steps at once; 1 means no lookahead (an instantaneous
+        network, or an edge delayed by a single step).
+        """
+        return 1 if self._plan is None else self._plan['K']
+
     def delay_steps(self):
         """The (N, N) whole-step delays in use (zeros when instantaneous)."""
         if self._plan is None:
@@ -146,16 +170,31 @@ class Network(brainstate.nn.Dynamics):
         n = self.n_node
         steps = delay_steps(self._delay_ms, dt_ms)
         L = int(steps.max()) + 1
-        src = np.broadcast_to(np.arange(n), (n, n))
-        base = (L - steps) * n + src  # flat index into the doubled buffer at pointer 0
         offdiag = 1. - np.eye(n)
-        plan = dict(dt_ms=float(dt_ms), L=L, steps=steps, base=jnp.asarray(base, dtype=jnp.int32),
-                    offdiag=jnp.asarray(offdiag, dtype=brainstate.environ.dftype()))
+        # The buffer is (N, 2L[, B]): row j holds source j's last L values, stored twice over, so the
+        # delayed read of edge (i, j) at pointer p is column start[i, j] + p (start = L - steps) with
+        # no modulo, and K consecutive steps read the contiguous window [start + p, start + p + K).
+        start = (L - steps).astype(np.int32)
         w = None if self._conn_trainable() else np.asarray(u.get_magnitude(self.conn.value())) * offdiag
+        live = offdiag > 0 if w is None else w != 0
+        # lookahead: every live edge's delay is >= K, so the delayed input of K consecutive steps is
+        # already in the buffer when the first of them starts (see `prefetched`)
+        K = int(min(LOOKAHEAD_CAP, max(1, steps[live].min()))) if live.any() else LOOKAHEAD_CAP
+        start_blk = np.minimum(start, L - K)  # dead edges (diagonal, zero weight): an in-bounds window
+        src = np.broadcast_to(np.arange(n, dtype=np.int32), (n, n))
+        plan = dict(dt_ms=float(dt_ms), L=L, K=K, steps=steps,
+                    flat=jnp.asarray(src * (2 * L) + start, dtype=jnp.int32),
+                    src=jnp.asarray(src), start_blk=jnp.asarray(start_blk),
+                    offdiag=jnp.asarray(offdiag, dtype=brainstate.environ.dftype()))
+        if w is not None:  # a constant conn: its diagonal (the zero-delay self weights) once
+            plan['diag'] = jnp.asarray(np.diagonal(np.asarray(u.get_magnitude(self.conn.value()))),
+                                       dtype=brainstate.environ.dftype())
         if w is not None and np.count_nonzero(w) < SPARSE_DENSITY * w.size:
             tgt, srcs = np.nonzero(w)
             plan['sparse'] = dict(tgt=jnp.asarray(tgt, dtype=jnp.int32),
-                                  base=jnp.asarray(base[tgt, srcs], dtype=jnp.int32),
+                                  src=jnp.asarray(srcs, dtype=jnp.int32),
+                                  flat=jnp.asarray(srcs * (2 * L) + start[tgt, srcs], dtype=jnp.int32),
+                                  start_blk=jnp.asarray(start_blk[tgt, srcs], dtype=jnp.int32),
                                   w=jnp.asarray(w[tgt, srcs], dtype=brainstate.environ.dftype()))
         return plan
 
@@ -172,25 +211,36 @@ class Network(brainstate.nn.Dynamics):
         if not np.isclose(dt_ms, self._plan['dt_ms'], rtol=1e-9, atol=0):
             self._plan = self._build_plan(dt_ms)  # re-size for this dt
         self._batch = batch_size
+        self._block = None
         self.pointer = brainstate.ShortTermState(jnp.asarray(0, dtype=jnp.int32))
         self.buffer = brainstate.ShortTermState(self._initial_history(batch_size))
+        if self.lookahead > 1:  # a prefetched block: its step counter and the values its steps produce
+            self.block_step = brainstate.ShortTermState(jnp.asarray(0, dtype=jnp.int32))
+            self.block_values = brainstate.ShortTermState(self._no_block_values(batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
         if self._plan is None:
             return
         if getattr(self, '_batch', _NONE) != batch_size or not hasattr(self, 'buffer'):
             return self.init_state(batch_size)
+        self._block = None
         self.pointer.value = jnp.asarray(0, dtype=jnp.int32)
         self.buffer.value = self._initial_history(batch_size)
+        if self.lookahead > 1:
+            self.block_step.value = jnp.asarray(0, dtype=jnp.int32)
+            self.block_values.value = self._no_block_values(batch_size)
+
+    def _no_block_values(self, batch_size):
+        shape = (self.n_node, self.lookahead) + (() if batch_size is None else (batch_size,))
+        return jnp.zeros(shape, dtype=brainstate.environ.dftype())
 
     def _initial_history(self, batch_size):
         L, n = self._plan['L'], self.n_node
         shape = (L, n) if batch_size is None else (L, n, batch_size)
         hist = self.delay_init(shape) if callable(self.delay_init) else jnp.broadcast_to(
             jnp.asarray(self.delay_init), shape)
-        hist = jnp.asarray(u.get_magnitude(hist), dtype=brainstate.environ.dftype())
-        doubled = jnp.concatenate([hist, hist], axis=0)
-        return doubled.reshape((2 * L * n,) + (() if batch_size is None else (batch_size,)))
+        hist = jnp.swapaxes(jnp.asarray(u.get_magnitude(hist), dtype=brainstate.environ.dftype()), 0, 1)
+        return jnp.concatenate([hist, hist], axis=1)  # (N, 2L[, B]): source-major, stored twice over
 
     # ------------------------------------------------------------------- step
     def update(self, *node_inputs):
@@ -217,7 +267,12 @@ class Network(brainstate.nn.Dynamics):
         delayed reads come from the past and are computed once.
         """
         x = getattr(self.node, self.coupled_var).value
-        delayed = None if self._plan is None else self._weighted_sum(_magnitude(x))
+        if self._plan is None:
+            delayed = None
+        elif self._block is not None:
+            delayed = self._block_row(_magnitude(x))
+        else:
+            delayed = self._weighted_sum(_magnitude(x))
         if not as_function:
             return self._current(x, delayed)
         return lambda state: self._current(state[self.coupled_var], delayed)
@@ -228,7 +283,8 @@ class Network(brainstate.nn.Dynamics):
         if delayed is None:
             s = self._weighted_sum(x_mag)
         else:  # the self term has zero delay: it follows the integrator's stages
-            s = delayed + jnp.diagonal(u.get_magnitude(self.conn.value())) * self.coupling.pre(x_mag)
+            diag = self._plan['diag'] if 'diag' in self._plan else jnp.diagonal(u.get_magnitude(self.conn.value()))
+            s = delayed + diag * self.coupling.pre(x_mag)
         x_self = x_mag
         if unit is not None and not isinstance(self.coupling, SigmoidalJansenRitCoupling):
             s, x_self = s * unit, x
@@ -245,26 +301,127 @@ class Network(brainstate.nn.Dynamics):
             s = jax.ops.segment_sum(w * pre(gathered), sp['tgt'], num_segments=self.n_node)
         else:
             w = u.get_magnitude(self.conn.value()) * self._plan['offdiag']
-            s = (w * pre(gathered)).sum(axis=1) if gathered.ndim == 2 else jnp.einsum('ij,ijb->ib', w, pre(gathered))
+            s = (w * pre(gathered)).sum(axis=1) if gathered.ndim == 2 else (w[..., None] * pre(gathered)).sum(1)
         return s if s.ndim == 1 else s.T
 
-    def _gather(self, x):
-        """Write x into the doubled ring buffer, then read every edge's delayed value."""
-        plan, n = self._plan, self.n_node
-        L, p = plan['L'], self.pointer.value
-        rows = x if x.ndim == 1 else x.T  # (N,) or (N, B)
-        buf = self.buffer.value
-        buf = jax.lax.dynamic_update_slice_in_dim(buf, rows, p * n, axis=0)
-        buf = jax.lax.dynamic_update_slice_in_dim(buf, rows, (p + L) * n, axis=0)
+    def _write(self, x):
+        """Write x (the value of this step) into the doubled ring buffer; advance the pointer."""
+        L, p = self._plan['L'], self.pointer.value
+        col = x[:, None] if x.ndim == 1 else x.T[:, None, :]  # (N, 1) or (N, 1, B)
+        idx = (0, p) if x.ndim == 1 else (0, p, 0)
+        buf = jax.lax.dynamic_update_slice(self.buffer.value, col, idx)
+        buf = jax.lax.dynamic_update_slice(buf, col, (0, p + L) + idx[2:])
         self.buffer.value = buf
-        self.pointer.value = (p + 1) % L
-        base = plan['sparse']['base'] if 'sparse' in plan else plan['base']
-        return buf.at[base + p * n].get(mode='promise_in_bounds')
+        self.pointer.value = jnp.where(p + 1 == L, 0, p + 1)
+        return buf, p
+
+    def _gather(self, x):
+        """Write x into the doubled ring buffer, then read every edge's delayed value (one gather)."""
+        buf, p = self._write(x)
+        flat = self._plan['sparse']['flat'] if 'sparse' in self._plan else self._plan['flat']
+        rows = buf.reshape((-1,) + buf.shape[2:])  # (N * 2L[, B])
+        return rows.at[flat + p].get(mode='promise_in_bounds')
+
+    # ------------------------------------------------------------- lookahead
+    @contextlib.contextmanager
+    def prefetched(self, n_steps):
+        """Read the delayed input of the next ``n_steps`` steps in one go.
+
+        Every weighted edge is delayed by at least :attr:`lookahead` steps, so when a
+        block of ``n_steps <= lookahead`` steps starts, everything its steps will read
+        is already in the buffer: one gather reads it all. Inside the ``with`` block
+        each ``update`` takes its delayed sum from the prefetched rows (the steps may run
+        in a loop: the row is picked by a step counter) and keeps its own value, which
+        is written to the buffer when the block ends. The result is that of
+        ``n_steps`` ordinary steps. Used by :class:`~brainmass.Simulator`.
+        """
+        n_steps = int(n_steps)
+        if self._plan is None or n_steps < 1:
+            yield
+            return
+        if n_steps > self.lookahead:
+            raise ValueError(f'prefetched({n_steps}) exceeds the lookahead of this network ({self.lookahead} '
+                             f'steps: its shortest weighted delay).')
+        self._block = (self._delayed_block(n_steps), n_steps)
+        self.block_step.value = jnp.asarray(0, dtype=jnp.int32)
+        try:
+            yield
+            self._write_block(n_steps)
+        finally:
+            self._block = None
+
+    def _block_row(self, x):
+        rows, _ = self._block
+        k = self.block_step.value
+        col = x[:, None] if x.ndim == 1 else x.T[:, None, :]
+        self.block_values.value = jax.lax.dynamic_update_slice_in_dim(self.block_values.value, col, k, axis=1)
+        self.block_step.value = k + 1
+        return jax.lax.dynamic_index_in_dim(rows, k, axis=0, keepdims=False)
+
+    def _write_block(self, n):
+        """Write the values of the block's n steps into the ring buffer; advance the pointer."""
+        L, p = self._plan['L'], self.pointer.value
+        cols = self.block_values.value[:, :n]  # (N, n[, B])
+        slots = (p + jnp.arange(n, dtype=jnp.int32)) % L
+        self.buffer.value = self.buffer.value.at[:, jnp.concatenate([slots, slots + L])].set(
+            jnp.concatenate([cols, cols], axis=1), unique_indices=True, mode='promise_in_bounds')
+        self.pointer.value = (p + n) % L
+
+    def _delayed_block(self, n_steps):
+        """Delayed sums of the next n_steps steps: (n_steps, N) or (n_steps, B, N)."""
+        plan, pre, n = self._plan, self.coupling.pre, self.n_node
+        buf, p = self.buffer.value, self.pointer.value
+        batched = buf.ndim == 3
+        if 'sparse' in plan:
+            sp = plan['sparse']
+            windows = _windows(buf, sp['src'], sp['start_blk'] + p, n_steps)  # (E, K[, B])
+            w = sp['w'].reshape((-1,) + (1,) * (windows.ndim - 1))
+            s = jax.ops.segment_sum(w * pre(windows), sp['tgt'], num_segments=n)  # (N, K[, B])
+        elif not batched:
+            w = u.get_magnitude(self.conn.value()) * plan['offdiag']
+            if n < TARGET_MAJOR_N:  # (target, source, step) windows, reduced over the sources
+                windows = _windows(buf, plan['src'], plan['start_blk'] + p, n_steps)
+                s = (w[:, :, None] * pre(windows)).sum(axis=1)  # (N, K)
+            else:  # large N: (target, step, source) windows and a dot over the sources (measured faster)
+                idx = jnp.stack([plan['src'], plan['start_blk'] + p], axis=-1)
+                windows = jax.lax.gather(buf, idx, _STEP_MAJOR_WINDOWS, slice_sizes=(1, n_steps),
+                                         mode='promise_in_bounds')
+                s = jnp.einsum('ij,ikj->ik', w, pre(windows))
+        else:  # one source at a time: the windows of a source are reduced as they are read
+            wt = (u.get_magnitude(self.conn.value()) * plan['offdiag']).T  # (source, target)
+            start_t = plan['start_blk'].T + p
+
+            def add_source(j, acc):
+                row = jax.lax.dynamic_index_in_dim(buf, j, 0, keepdims=False)  # (2L, B)
+                st = jax.lax.dynamic_index_in_dim(start_t, j, 0, keepdims=False)  # (N,)
+                win = jax.lax.gather(row, st[:, None], _ROW_WINDOWS, slice_sizes=(n_steps, row.shape[-1]),
+                                     mode='promise_in_bounds')  # (N, K, B)
+                wj = jax.lax.dynamic_index_in_dim(wt, j, 0, keepdims=False)
+                return acc + wj[:, None, None] * pre(win)
+
+            s = jax.lax.fori_loop(0, n, add_source, jnp.zeros((n, n_steps, buf.shape[-1]), buf.dtype),
+                                  unroll=min(n, SOURCE_UNROLL))
+        return jnp.moveaxis(s, 0, -1)  # (K, N) or (K, B, N)
 
     def __repr__(self):
         return (f'Network(n_node={self.n_node}, node={type(self.node).__name__}, coupling='
                 f'{type(self.coupling).__name__}, coupled_var={self.coupled_var!r}, '
                 f'max_delay_steps={self.max_delay_steps})')
+
+
+_STEP_MAJOR_WINDOWS = jax.lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,),
+                                                    start_index_map=(0, 1))
+_ROW_WINDOWS = jax.lax.GatherDimensionNumbers(offset_dims=(1, 2), collapsed_slice_dims=(),
+                                             start_index_map=(0,))
+
+
+def _windows(buf, src, start, n_steps):
+    """buf[src, start:start + n_steps] for every edge (any index shape), batch axis kept last."""
+    idx = jnp.stack([src, start], axis=-1)
+    nd = idx.ndim - 1
+    dims = jax.lax.GatherDimensionNumbers(offset_dims=tuple(range(nd, nd + buf.ndim - 1)),
+                                          collapsed_slice_dims=(0,), start_index_map=(0, 1))
+    return jax.lax.gather(buf, idx, dims, slice_sizes=(1, n_steps) + buf.shape[2:], mode='promise_in_bounds')
 
 
 def _magnitude(x):

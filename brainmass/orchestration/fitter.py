@@ -46,10 +46,9 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
-import numbers
 import time
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 import brainstate
 import brainunit as u
@@ -879,6 +878,7 @@ class Fitter:
         opts = dict(self.optimizer)
         method = opts.pop('method')
         tol = opts.pop('tol', None)
+        opts.update(opts.pop('options', None) or {})  # {'options': {...}} as minimize() spells it
         if method == 'TNC':
             opts.setdefault('maxfun', n_steps)
         else:
@@ -1139,21 +1139,33 @@ def _unwrap_prediction(prediction):
     return prediction, None
 
 
+def _describe_transient(transient):
+    if isinstance(transient, u.Quantity):
+        return f'{float(np.asarray(u.get_mantissa(transient))):g} {u.get_unit(transient)}'
+    return f'{transient} samples'
+
+
 def _drop_transient(prediction, ts, transient):
+    """Drop ``transient`` (samples, or a time) from the start of the prediction."""
     if transient is None:
         return prediction
     n_time = u.math.shape(prediction)[0] if u.math.ndim(prediction) else 0
     if isinstance(transient, int):
         n = transient
-    elif ts is not None and not is_traced(ts):
+    elif ts is not None:
+        if is_traced(ts):
+            raise ValueError(f'`transient` is a time ({_describe_transient(transient)}) but the sample times '
+                             f"(`ts`) of predict's result are not known while tracing: give `transient` as a "
+                             f'number of samples, or use Simulator.run(transient=...).')
         t = np.asarray(u.get_magnitude(u.Quantity(ts).to(u.ms)))
         tr = float(u.get_magnitude(transient.to(u.ms)))
         spacing = float(np.min(np.diff(t))) if t.size > 1 else float(t[0])
         n = int(np.sum(t < tr + 0.5 * spacing))
-    else:
-        n = int(round(float(u.get_magnitude(transient / brainstate.environ.get_dt()))))
+    else:  # a plain array: one sample per dt
+        n = int(round(float(np.asarray(u.get_magnitude(transient / brainstate.environ.get_dt())))))
     if n >= n_time:
-        raise ValueError(f'`transient` ({transient}) drops {n} samples but the prediction has only {n_time}.')
+        raise ValueError(f'`transient` ({_describe_transient(transient)}) drops {n} samples but the prediction '
+                         f'has only {n_time}.')
     return prediction[n:]
 
 
@@ -1163,7 +1175,7 @@ def _check_shapes(prediction, target, objective, transient):
     flexible = getattr(objective, '__name__', '') in _TIME_FLEXIBLE
     same = ps[1:] == ts[1:] and len(ps) == len(ts) if flexible else ps == ts
     if not same:
-        after = f' (after dropping transient={transient})' if transient is not None else ''
+        after = f' (after dropping transient={_describe_transient(transient)})' if transient is not None else ''
         need = 'the same shape apart from the time axis' if flexible else 'the same shape'
         raise ValueError(f'`target` has shape {ts} but the prediction has shape {ps}{after}; they must have '
                          f'{need}.')

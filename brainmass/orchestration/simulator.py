@@ -14,6 +14,7 @@ with their units, plus ``ts``: the unit-aware end-of-step times of the samples.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from typing import Callable, Dict
@@ -205,6 +206,12 @@ class Simulator:
         def loop(body, indices, xs, pbar=None):
             return brainstate.transform.for_loop(body, indices, xs, pbar=pbar)
 
+        prefetchers = _prefetchers(model)
+        block = min([m.lookahead for m in prefetchers] or [1])
+        if block > 1:
+            return self._build_blocked(plan, step, record, loop, inputs_spec, checkpoint, progress,
+                                       prefetchers, block)
+
         def program(arrays):
             self.trace_count += 1
             pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
@@ -233,8 +240,90 @@ class Simulator:
 
         return program
 
+    def _build_blocked(self, plan, step, record, loop, inputs_spec, checkpoint, progress, prefetchers, block):
+        """The program of a model whose networks read their delayed input ``block`` steps at a time.
+
+        Every stretch of steps (transient, recording, tail) runs as a loop over blocks of
+        ``block`` steps: at the start of a block each network reads the delayed input of the
+        whole block at once (:meth:`Network.prefetched`), then an inner loop runs the block's
+        steps one after the other as usual (inputs, observers and monitors per step). A
+        stretch that is not a whole number of blocks ends with a shorter block. The results
+        are those of the step-by-step program (same steps, same order, same random draws);
+        only the floating-point order of the delayed sum may differ.
+        """
+        every, n_samples = plan['sample_every'], plan['n_samples']
+        start_record = plan['n_transient']
+        start_tail = start_record + every * n_samples
+
+        def run_block(idx, xs, keep):
+            """One block: prefetch, then its steps in an inner loop (a loop, not an unrolled body:
+            XLA would re-compute earlier steps inside the fusions of later ones)."""
+            def body(i, x):
+                out = step(i, x)
+                return record(out) if keep == 'all' else out if keep == 'last' else None
+
+            with contextlib.ExitStack() as stack:
+                for net in prefetchers:
+                    stack.enter_context(net.prefetched(idx.shape[0]))
+                outs = loop(body, idx, xs)
+            return jax.tree.map(lambda o: o[-1], outs) if keep == 'last' else outs
+
+        def run_steps(idx, xs, keep=None, run_loop=loop, pbar=None):
+            """Steps idx (1-D, static length) with inputs xs: records of all steps, the last output, or None."""
+            m = idx.shape[0]
+            nb, r = divmod(m, block)
+            parts, last = [], None
+            if nb:
+                cut = nb * block
+                body = lambda i, x: run_block(i, x, keep)
+                outs = run_loop(body, idx[:cut].reshape(nb, block),
+                                tuple(a[:cut].reshape((nb, block) + a.shape[1:]) for a in xs), pbar=pbar)
+                if keep == 'all':
+                    parts.append(jax.tree.map(lambda o: o.reshape((cut,) + o.shape[2:]), outs))
+                elif keep == 'last':
+                    last = jax.tree.map(lambda o: o[-1], outs)
+            if r:
+                out = run_block(idx[nb * block:], tuple(a[nb * block:] for a in xs), keep)
+                parts.append(out)
+                last = out
+            if keep == 'all':
+                return parts[0] if len(parts) == 1 else jax.tree.map(lambda *p: jnp.concatenate(p), *parts)
+            return last
+
+        def program(arrays):
+            self.trace_count += 1
+            pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
+            rec_loop = loop
+            if checkpoint:
+                base = 16 if checkpoint is True else int(checkpoint)
+                rec_loop = lambda body, idx, xs, pbar=None: brainstate.transform.checkpointed_for_loop(
+                    body, idx, xs, base=base, pbar=pbar)
+            if start_record:
+                run_steps(jnp.arange(start_record), inputs_spec.slice(arrays, 0, start_record))
+            if every == 1:
+                recorded = run_steps(start_record + jnp.arange(n_samples),
+                                     inputs_spec.slice(arrays, start_record, start_tail), keep='all',
+                                     run_loop=rec_loop, pbar=pbar)
+            else:
+                rec_inputs = inputs_spec.slice(arrays, start_record, start_tail, chunk=every)
+                rec_index = start_record + jnp.arange(n_samples * every).reshape(n_samples, every)
+                recorded = rec_loop(lambda idx, x: record(run_steps(idx, x, keep='last')), rec_index, rec_inputs,
+                                    pbar=pbar)
+            if plan['n_tail']:
+                run_steps(jnp.arange(start_tail, plan['n_steps']),
+                          inputs_spec.slice(arrays, start_tail, plan['n_steps']))
+            return recorded
+
+        return program
+
 
 # ---------------------------------------------------------------------- helpers
+def _prefetchers(model) -> list:
+    """Sub-modules (the model included) that can read their delayed input several steps ahead."""
+    return [m for m in model.nodes().values()
+            if callable(getattr(m, 'prefetched', None)) and isinstance(getattr(m, 'lookahead', None), int)]
+
+
 class _Unset:
     def __repr__(self):
         return '<unset>'

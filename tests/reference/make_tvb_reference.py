@@ -14,7 +14,8 @@ For every model it
 2. takes TVB's own right-hand side, ``model.dfun(state, coupling, local_coupling)``
    with one node, one mode, zero long-range coupling, zero local coupling and no
    noise (for the Kuramoto network case the coupling array is built with TVB's
-   ``coupling.Kuramoto.pre`` / ``post``);
+   ``coupling.Kuramoto.pre`` / ``post`` exactly as the simulator's sparse
+   coupling path does, and checked against one step of ``tvb.simulator.Simulator``);
 3. integrates it with ``scipy.integrate.solve_ivp`` (DOP853, rtol=1e-10,
    atol=1e-12) from an explicit initial state and samples it on a fixed grid;
    the same problem is also solved with Radau and the largest difference is
@@ -68,7 +69,7 @@ CASES = {
         cls='JansenRit',
         params=dict(A=3.25, B=22.0, a=0.1, b=0.05, v0=6.0, nu_max=0.0025, r=0.56, J=135.0,
                     a_1=1.0, a_2=0.8, a_3=0.25, a_4=0.25, mu=0.22),
-        y0=[0.1, 15.0, 10.0, 0.0, 0.5, -0.2], t_end=400.0, n=800,
+        y0=[0.1, 15.0, 10.0, 0.0, 0.5, -0.2], t_end=400.0, n=400,
         description='Jansen-Rit alpha rhythm with constant input mu=0.22 /ms (220 Hz); '
                     'rates in 1/ms, potentials in mV, y3..y5 in mV/ms.'),
     'larter_breakspear': dict(
@@ -78,16 +79,17 @@ CASES = {
                     d_Ca=0.15, aei=2.0, aie=2.0, b=0.1, C=0.1, ane=1.0, ani=0.4, aee=0.4,
                     Iext=0.3, rNMDA=0.25, VT=0.0, d_V=0.65, ZT=0.0, d_Z=0.7, QV_max=1.0,
                     QZ_max=1.0, t_scale=1.0),
-        y0=[0.1, 0.2, 0.05], t_end=40.0, n=400,
-        description="Larter-Breakspear, TVB's default set, uncoupled node (c_0 = 0). "
-                    'Short horizon: see `growth`.'),
+        y0=[0.1, 0.2, 0.05], t_end=300.0, n=600,
+        description="Larter-Breakspear, TVB's default set, uncoupled node (c_0 = 0): "
+                    'periodic bursts every ~100 ms (not chaotic uncoupled: see `growth`).'),
     'epileptor': dict(
         cls='Epileptor',
         params=dict(a=1.0, b=3.0, c=1.0, d=5.0, r=0.00035, s=4.0, x0=-1.6, Iext=3.1, slope=0.0,
                     Iext2=0.45, tau=10.0, aa=6.0, bb=2.0, Kvf=0.0, Kf=0.0, Ks=0.0, tt=1.0,
                     modification=False),
-        y0=[-1.5, -10.0, 3.0, -0.8, 0.0, -0.1], t_end=200.0, n=400,
-        description='Epileptor (Jirsa 2014), default parameters, interictal start.'),
+        y0=[-1.5, -10.0, 3.0, -0.8, 0.0, -0.1], t_end=300.0, n=600,
+        description='Epileptor (Jirsa 2014), default parameters: interictal start, seizure '
+                    'onset near t = 210 ms and the first fast discharges (see `growth`).'),
     'rwwei': dict(
         cls='ReducedWongWangExcInh',
         params=dict(a_e=310.0, b_e=125.0, d_e=0.16, gamma_e=0.641 / 1000, tau_e=100.0,
@@ -104,8 +106,9 @@ CASES = {
     'mpr_default': dict(
         cls='MontbrioPazoRoxin',
         params=dict(tau=1.0, I=0.0, Delta=1.0, J=15.0, eta=-5.0, Gamma=0.0, cr=1.0, cv=0.0),
-        y0=[0.1, -2.0], t_end=40.0, n=400,
-        description='Montbrio-Pazo-Roxin, TVB defaults (bistable), start near the low state.'),
+        y0=[1.0, -1.0], t_end=40.0, n=400,
+        description='Montbrio-Pazo-Roxin, TVB defaults (bistable): damped oscillation into the '
+                    'high-activity focus.'),
     'kuramoto': dict(
         cls='Kuramoto',
         params=dict(omega=0.3),
@@ -117,8 +120,10 @@ CASES = {
         y0=[0.5, 2.0, 4.0], t_end=60.0, n=300,
         # weights[i, j] = strength of the connection from node j onto node i
         extra=dict(weights=[[0.0, 1.0, 0.5], [0.2, 0.0, 1.0], [1.0, 0.3, 0.0]], a=0.2),
-        description='Three Kuramoto phases, no delays, coupling from TVB coupling.Kuramoto '
-                    '(pre = sin(x_j - x_i), post = a / N * sum_j w_ij pre in the dense layout, N = 3).'),
+        description='Three Kuramoto phases, no delays, coupling as TVB\'s simulator applies '
+                    'coupling.Kuramoto: a * sum_j w_ij sin(theta_j - theta_i) (its post divides '
+                    'by the number of coupling variables, 1, not by N; checked against '
+                    'tvb.simulator.Simulator).'),
     'suphopf': dict(
         cls='SupHopf',
         params=dict(a=0.3, omega=0.5),
@@ -169,16 +174,36 @@ def make_rhs(model, case, n_node):
         state = y.reshape(nvar, n_node, 1)
         if extra is None:
             c = np.zeros((ncvar, n_node, 1))
-        else:
-            x = state[model.cvar]                      # (ncv, N, m)
-            x_i = x.transpose(1, 0, 2)[:, :, None, :]  # (to, ncv, 1, m)
-            x_j = x[None, :, :, :]                     # (1, ncv, from, m)
-            pre = cfun.pre(x_i, x_j)                   # (to, ncv, from, m)
-            gx = (W[:, None, :, None] * pre).sum(axis=2)  # (to, ncv, m): dense layout
-            c = cfun.post(gx).transpose(1, 0, 2)       # (ncv, to, m); post divides by N
+        else:  # as tvb.simulator.coupling.SparseCoupling.__call__ (the simulator's path), no delays
+            x = state[model.cvar]                       # (ncv, node, mode)
+            pre = cfun.pre(x[:, :, None, :], x[:, None, :, :])  # (ncv, to, from, mode)
+            gx = (W[None, :, :, None] * pre).sum(axis=2)        # (ncv, to, mode)
+            c = cfun.post(gx)  # a / gx.shape[0] * gx: divides by ncv = 1, not by N
         return np.array(model.dfun(state, c, 0.0), dtype=float).reshape(-1)  # copy: TVB may reuse its buffer
 
     return rhs
+
+
+def check_against_tvb_simulator(case, rhs, y0):
+    """The network RHS must equal what TVB's own Simulator does in one tiny Euler step."""
+    from tvb.datatypes.connectivity import Connectivity
+    from tvb.simulator import integrators, monitors, simulator
+    W = np.asarray(case['extra']['weights'], dtype=float)
+    n = len(W)
+    conn = Connectivity(weights=W, tract_lengths=np.zeros((n, n)), centres=np.zeros((n, 3)),
+                        region_labels=np.array([str(i) for i in range(n)]), speed=np.array([1e9]))
+    conn.configure()
+    model, _ = build(case)
+    dt = 1e-6
+    sim = simulator.Simulator(
+        model=model, connectivity=conn, coupling=tvb_coupling.Kuramoto(a=np.array([case['extra']['a']])),
+        integrator=integrators.EulerDeterministic(dt=dt), monitors=[monitors.Raw()],
+        initial_conditions=np.tile(np.asarray(y0)[None, None, :, None], (2, 1, 1, 1)),
+        simulation_length=dt)
+    sim.configure()
+    (_, y), = sim.run()
+    rate = (y[0, 0, :, 0] - y0) / dt
+    assert np.allclose(rate, rhs(0.0, np.asarray(y0, float)), rtol=1e-6, atol=1e-8), rate
 
 
 def check_numpy_dfun(model, rhs, y0, n_node):
@@ -219,6 +244,8 @@ def make(name, case):
     n_node = len(y0) // len(model.state_variables)
     rhs = make_rhs(model, case, n_node)
     check_numpy_dfun(model, rhs, y0, n_node)
+    if case.get('extra'):
+        check_against_tvb_simulator(case, rhs, y0)
     t = np.linspace(0.0, case['t_end'], case['n'] + 1)
     y = solve(rhs, y0, t)
     y_radau = solve(rhs, y0, t, method='Radau')
