@@ -19,3 +19,15 @@ from .observation import (BOLDSignal, bold_from_trace, HRFKernel, FirstOrderVolt
                           LeadFieldModel, EEGLeadFieldModel, MEGLeadFieldModel, LeadfieldReadout,
                           compress_vertex_leadfield, build_fixed_orientation_weights)
 from .orchestration.monitors import Observer, BOLDMonitor, AverageMonitor
+from .orchestration.fitter import Fitter, FitResult
+
+
+def __getattr__(name):
+    """Deprecated model names of earlier releases resolve to their ``*Step`` class with a DeprecationWarning."""
+    if name.startswith('__'):
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    from .models.legacy import resolve
+    try:
+        return resolve(name)
+    except AttributeError:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}') from None

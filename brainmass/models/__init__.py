@@ -1,16 +1,42 @@
 """Node models: one file per model family, all on the ``*Step`` contract."""
+from .coombes_byrne import CoombesByrneStep
+from .epileptor import EpileptorStep
 from .hopf import HopfStep, StuartLandauStep
 from .horn import HORNSeqLayer, HORNSeqNetwork, HORNStep
+from .jansen_rit import JansenRitStep, JansenRitTR
 from .kuramoto import KuramotoNetwork
+from .larter_breakspear import LarterBreakspearStep
 from .linear import LinearStep, ThresholdLinearStep
 from .lorenz import LorenzStep
 from .montbrio import MontbrioPazoRoxinStep
 from .oscillators import FitzHughNagumoStep, Generic2dOscillatorStep, VanDerPolStep
+from .registry import ModelInfo, list_models, models_table
 from .wilson_cowan import WilsonCowanStep
+from .wilson_cowan_variants import (WilsonCowanAdaptiveStep, WilsonCowanDelayedStep, WilsonCowanDivisiveInputStep,
+                                    WilsonCowanDivisiveStep, WilsonCowanLinearStep, WilsonCowanNoSaturationStep,
+                                    WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep,
+                                    WilsonCowanThreePopulationStep)
+from .wong_wang import WongWangExcInhStep, WongWangStep, fic_tuning
 
 __all__ = [
     'HopfStep', 'StuartLandauStep', 'VanDerPolStep', 'FitzHughNagumoStep', 'Generic2dOscillatorStep',
     'KuramotoNetwork', 'LorenzStep', 'LinearStep', 'ThresholdLinearStep',
-    'WilsonCowanStep', 'MontbrioPazoRoxinStep',
+    'WilsonCowanStep', 'WilsonCowanNoSaturationStep', 'WilsonCowanSymmetricStep', 'WilsonCowanSimplifiedStep',
+    'WilsonCowanLinearStep', 'WilsonCowanDivisiveStep', 'WilsonCowanDivisiveInputStep', 'WilsonCowanDelayedStep',
+    'WilsonCowanAdaptiveStep', 'WilsonCowanThreePopulationStep',
+    'JansenRitStep', 'JansenRitTR', 'MontbrioPazoRoxinStep', 'CoombesByrneStep',
+    'LarterBreakspearStep', 'WongWangStep', 'WongWangExcInhStep', 'EpileptorStep',
     'HORNStep', 'HORNSeqLayer', 'HORNSeqNetwork',
+    'ModelInfo', 'list_models', 'models_table', 'fic_tuning',
 ]
+
+
+def __getattr__(name):
+    """Deprecated model names (``HopfOscillator``, ``<X>Model``) resolve with a DeprecationWarning."""
+    if name.startswith('__'):
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    from .legacy import resolve
+    try:
+        return resolve(name)
+    except AttributeError:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}') from None
