@@ -81,6 +81,9 @@ class Simulator:
         self.trace_count = 0
         self._programs: Dict[tuple, Callable] = {}
         self._initialised_batch = _UNSET
+        self._delay_networks = None
+        self._times = {}
+        self._states_traced = False
 
     # ------------------------------------------------------------------ public
     def run(self, duration, *, inputs=None, monitors=None, transient=None, sample_every=None,
@@ -130,13 +133,13 @@ class Simulator:
             check_int_at_least(batch_size, 1, 'batch_size')
         inputs_spec = _InputSpec(inputs, plan['n_steps'])
         with brainstate.environ.context(dt=self.dt):
-            self._prepare_states(batch_size, init_states)
+            reset = self._prepare_states(batch_size, init_states)
             monitor_fns = _normalise_monitors(monitors, self.model)
             for obs in _observers(monitor_fns).values():
                 obs.init_for(self.model, batch_size)
-            program = self._program(plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress)
+            program = self._program(plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress, reset)
             outputs = program(inputs_spec.arrays)
-        outputs['ts'] = (plan['n_transient'] + plan['sample_every'] * jnp.arange(1, plan['n_samples'] + 1)) * self.dt
+        outputs['ts'] = self._sample_times(plan)
         if on_divergence != 'ignore':
             _check_finite(outputs, on_divergence)
         return outputs
@@ -163,29 +166,63 @@ class Simulator:
         return dict(n_steps=n_steps, n_transient=n_transient, sample_every=every,
                     n_samples=n_samples, n_tail=n_record - n_samples * every)
 
-    def _prepare_states(self, batch_size, init_states):
+    def _prepare_states(self, batch_size, init_states) -> bool:
+        """Create the states when needed; True when the program must reset them first.
+
+        The reset itself runs inside the compiled program (no per-call Python walk over the
+        model). States are created eagerly only on a first run, a new batch size, or a
+        delay-coupled network last sized for another dt; that creation leaves the random
+        key as it found it, so the first run of a seeded simulation draws exactly what
+        every later run does.
+        """
         if not init_states:
             if self._initialised_batch is _UNSET:
                 raise ValueError('`init_states=False` needs states to exist: run once with init_states=True '
                                  'or call brainstate.nn.init_all_states(model) first.')
-            return
-        if self._initialised_batch != batch_size or not _has_states(self.model):
+            return False
+        if self._initialised_batch != batch_size or self._networks_sized_for_other_dt():
+            key = brainstate.random.get_key()
             brainstate.nn.init_all_states(self.model, batch_size=batch_size)
+            brainstate.random.set_key(key)
             self._programs.clear()
             self._initialised_batch = batch_size
-        else:
+            self._states_traced = _holds_tracers(self.model)
+        elif self._states_traced:
+            # states created under an outer transformation (a Fitter's trace, grad, vmap) hold values
+            # of that trace: give them concrete values again before the program reads them
+            key = brainstate.random.get_key()
             brainstate.nn.reset_all_states(self.model, batch_size=batch_size)
+            brainstate.random.set_key(key)
+            self._states_traced = _holds_tracers(self.model)
+        return True
 
-    def _program(self, plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress):
+    def _networks_sized_for_other_dt(self) -> bool:
+        if self._delay_networks is None:
+            self._delay_networks = [m for m in self.model.nodes().values()
+                                    if getattr(m, '_plan', None) is not None and 'dt_ms' in m._plan]
+        dt_ms = float(u.get_magnitude(self.dt.to(u.ms)))
+        return any(not math.isclose(net._plan['dt_ms'], dt_ms, rel_tol=1e-9) for net in self._delay_networks)
+
+    def _sample_times(self, plan):
+        key = (plan['n_transient'], plan['sample_every'], plan['n_samples'])
+        if key not in self._times:
+            self._times[key] = (key[0] + key[1] * jnp.arange(1, key[2] + 1)) * self.dt
+        return self._times[key]
+
+    def _program(self, plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress, reset):
         key = (tuple(sorted(plan.items())), _monitor_key(monitor_fns), inputs_spec.key, batch_size,
-               bool(jit), checkpoint, bool(progress))
+               bool(jit), checkpoint, bool(progress), reset)
         if key not in self._programs:
-            fn = self._build(plan, monitor_fns, inputs_spec, checkpoint, progress)
+            fn = self._build(plan, monitor_fns, inputs_spec, checkpoint, progress, reset, batch_size)
             self._programs[key] = brainstate.transform.jit(fn) if jit else fn
         return self._programs[key]
 
-    def _build(self, plan, monitor_fns, inputs_spec, checkpoint, progress):
+    def _build(self, plan, monitor_fns, inputs_spec, checkpoint, progress, reset, batch_size):
         model, dt = self.model, self.dt
+
+        def reset_states():
+            if reset:
+                brainstate.nn.reset_all_states(model, batch_size=batch_size)
         every, n_samples = plan['sample_every'], plan['n_samples']
         start_record = plan['n_transient']
         start_tail = start_record + every * n_samples
@@ -210,10 +247,11 @@ class Simulator:
         block = min([m.lookahead for m in prefetchers] or [1])
         if block > 1:
             return self._build_blocked(plan, step, record, loop, inputs_spec, checkpoint, progress,
-                                       prefetchers, block)
+                                       prefetchers, block, reset_states)
 
         def program(arrays):
             self.trace_count += 1
+            reset_states()
             pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
             if start_record:
                 loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_record),
@@ -240,7 +278,8 @@ class Simulator:
 
         return program
 
-    def _build_blocked(self, plan, step, record, loop, inputs_spec, checkpoint, progress, prefetchers, block):
+    def _build_blocked(self, plan, step, record, loop, inputs_spec, checkpoint, progress, prefetchers, block,
+                       reset_states):
         """The program of a model whose networks read their delayed input ``block`` steps at a time.
 
         Every stretch of steps (transient, recording, tail) runs as a loop over blocks of
@@ -292,6 +331,7 @@ class Simulator:
 
         def program(arrays):
             self.trace_count += 1
+            reset_states()
             pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
             rec_loop = loop
             if checkpoint:
@@ -332,8 +372,14 @@ class _Unset:
 _UNSET = _Unset()
 
 
-def _has_states(model) -> bool:
-    return len(model.states(brainstate.HiddenState)) > 0
+def _holds_tracers(model) -> bool:
+    """Whether any state of ``model`` holds a value of a live or finished trace."""
+    for state in model.states().values():
+        value = getattr(state, '_value', None)
+        if any(is_traced(leaf) or type(leaf).__name__ == '_InvalidatedTraceValue'
+               for leaf in jax.tree_util.tree_leaves(value)):
+            return True
+    return False
 
 
 def _check_dt(dt):
