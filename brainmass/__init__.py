@@ -21,13 +21,7 @@ from .observation import (BOLDSignal, bold_from_trace, HRFKernel, FirstOrderVolt
 from .orchestration.monitors import Observer, BOLDMonitor, AverageMonitor
 from .orchestration.fitter import Fitter, FitResult
 
+from .models.legacy import module_getattr as _legacy_getattr
 
-def __getattr__(name):
-    """Deprecated model names of earlier releases resolve to their ``*Step`` class with a DeprecationWarning."""
-    if name.startswith('__'):
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    from .models.legacy import resolve
-    try:
-        return resolve(name)
-    except AttributeError:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}') from None
+# deprecated model names of earlier releases resolve to their *Step class with a DeprecationWarning
+__getattr__ = _legacy_getattr(__name__)

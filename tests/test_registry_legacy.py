@@ -13,11 +13,8 @@ from brainmass.models.wong_wang import WongWangExcInhStep
 
 
 def old(name):
-    """``brainmass.<name>`` once the lead forwards legacy names; until then the legacy module."""
-    try:
-        return getattr(brainmass, name)
-    except AttributeError:
-        return getattr(legacy, name)
+    """The deprecated ``brainmass.<name>``."""
+    return getattr(brainmass, name)
 
 
 def mag(x):
@@ -198,3 +195,12 @@ def test_generated_model_names_resolve_to_step_classes():
     assert 'HopfOscillator' in dir(legacy)
     from brainmass.models.legacy import HopfOscillator  # from-import works through __getattr__
     assert HopfOscillator is legacy.HopfOscillator
+
+
+def test_package_and_models_module_forward_deprecated_names():
+    assert brainmass.HopfOscillator is brainmass.models.HopfOscillator
+    assert brainmass.JansenRitModel.deprecated_alias_of == 'JansenRitStep'
+    with pytest.raises(AttributeError, match="module 'brainmass' has no attribute 'NoSuchModel'"):
+        brainmass.NoSuchModel
+    with pytest.raises(AttributeError, match="'brainmass.models' has no attribute 'Nope'"):
+        brainmass.models.Nope

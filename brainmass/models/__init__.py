@@ -30,13 +30,7 @@ __all__ = [
     'ModelInfo', 'list_models', 'models_table', 'fic_tuning',
 ]
 
+from .legacy import module_getattr as _legacy_getattr
 
-def __getattr__(name):
-    """Deprecated model names (``HopfOscillator``, ``<X>Model``) resolve with a DeprecationWarning."""
-    if name.startswith('__'):
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    from .legacy import resolve
-    try:
-        return resolve(name)
-    except AttributeError:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}') from None
+# deprecated model names of earlier releases resolve to their *Step class with a DeprecationWarning
+__getattr__ = _legacy_getattr(__name__)

@@ -35,7 +35,7 @@ from .hopf import HopfStep
 from .wilson_cowan import WilsonCowanStep
 from .wong_wang import WongWangExcInhStep
 
-__all__ = ['LEGACY_NAMES', 'legacy_names', 'resolve']
+__all__ = ['LEGACY_NAMES', 'legacy_names', 'resolve', 'module_getattr']
 
 #: Old names with a hand-written replacement.
 _SPECIAL = {'HopfOscillator': 'HopfStep', 'WilsonCowanModel': 'WilsonCowanStep',
@@ -226,13 +226,20 @@ def legacy_names():
     return names
 
 
-def __getattr__(name):
-    if name.startswith('__'):
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    try:
-        return resolve(name)
-    except AttributeError:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}') from None
+def module_getattr(module_name):
+    """A module-level ``__getattr__`` for ``module_name`` that resolves the deprecated names."""
+    def __getattr__(name):
+        if name.startswith('__'):
+            raise AttributeError(f'module {module_name!r} has no attribute {name!r}')
+        try:
+            return resolve(name)
+        except AttributeError:
+            raise AttributeError(f'module {module_name!r} has no attribute {name!r}') from None
+
+    return __getattr__
+
+
+__getattr__ = module_getattr(__name__)
 
 
 def __dir__():
