@@ -2,6 +2,7 @@
 from ._version import __version__
 from ._core.integrators import list_methods
 from ._core.step import StepModel
+from ._core.functions import sigmoid, sys2nd, bounded_input
 from .noise import (Noise, GaussianNoise, WhiteNoise, OUProcess, BrownianNoise, ColoredNoise,
                     PinkNoise, BlueNoise, VioletNoise)
 from .models import *  # noqa: F401,F403
@@ -12,7 +13,7 @@ from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicT
                       diffusive_coupling, hyperbolic_tangent_coupling, sigmoidal_coupling,
                       sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network)
 from . import datasets, viz
-from .datasets import Connectome, Signal
+from .datasets import Connectome, Signal, process_sequence
 from .orchestration import objectives
 from .observation import (BOLDSignal, bold_from_trace, HRFKernel, FirstOrderVolterraHRFKernel, GammaHRFKernel,
                           DoubleExponentialHRFKernel, MixtureOfGammasHRFKernel, TemporalAverage, HRFBold,

@@ -16,8 +16,9 @@ from ._registry import (UnknownDatasetError, describe_dataset, list_datasets, lo
                         register_dataset, unregister_dataset)
 from ._loaders import (DATA_DIR, SUPPORTED_FORMATS, delayed_match_task, load_connectome,
                        load_example_connectome, load_example_signal)
+from ._sequences import SEQUENCE_MODES, process_sequence
 
 __all__ = ['Connectome', 'Signal', 'UnknownDatasetError', 'list_datasets', 'load_dataset',
            'register_dataset', 'unregister_dataset', 'describe_dataset', 'load_connectome',
            'load_example_connectome', 'load_example_signal', 'delayed_match_task',
-           'DATA_DIR', 'SUPPORTED_FORMATS']
+           'DATA_DIR', 'SUPPORTED_FORMATS', 'process_sequence', 'SEQUENCE_MODES']

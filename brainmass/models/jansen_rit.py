@@ -101,6 +101,7 @@ import brainunit as u
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.functions import sigmoid, sys2nd
 from .._core.step import StepModel
 from .._core.units import time_to_ms
 
@@ -192,13 +193,12 @@ class JansenRitStep(StepModel):
 
     def S(self, v):
         """Firing rate (kHz, a quantity) of a population at membrane potential ``v`` (mV)."""
-        x = self.r.value() * (self.v0.value() - v.to_decimal(u.mV))
-        return self.s_max.value() / (1. + jnp.exp(x)) * u.kHz
+        return sigmoid(v.to_decimal(u.mV), self.s_max.value(), self.v0.value(), self.r.value()) * u.kHz
 
     def _psp(self, A, b, y, yv, rate, inp):
-        """Second-order synapse: b [A rate + inp - 2 yv - b y] = A b rate - 2 b yv - b^2 y."""
+        """Second-order synapse driven by ``rate``, plus the velocity input ``inp`` scaled by b."""
         b = b * u.kHz
-        return b * (A * u.mV * rate + inp - 2. * yv - b * y)
+        return sys2nd(A * u.mV, b, rate, y, yv) + b * inp
 
     def dM(self, Mv):
         return Mv
