@@ -40,7 +40,7 @@ def simulate(duration_s=4.0, seed=0):
     drive = brainmass.GaussianNoise(n, mean=3.25 * u.mV * 220 * u.Hz, sigma=3.25 * u.mV * 22 * u.Hz)
     node = brainmass.JansenRitStep(n, noise_Ev=drive)
     net = brainmass.Network(node, conn=conn.weights, distance=conn.distances, speed=5 * u.mm / u.ms,
-                            coupling='sigmoidal_jansen_rit', coupled_var='E', k=1.0)
+                            coupling='sigmoidal_jansen_rit', coupled_var='E - I', k=1.0)
     res = brainmass.Simulator(net, dt=0.1 * u.ms).run(duration_s * u.second, sample_every=10,
                                                        transient=1 * u.second)
     return conn, res['ts'], res['output']  # output: E - I in mV, sampled at 1 kHz

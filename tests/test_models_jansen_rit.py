@@ -238,3 +238,34 @@ def test_inputs_must_be_rates():
         brainstate.nn.init_all_states(node)
         with pytest.raises(ValueError, match='firing rates'):
             node.update(1. * u.mV)
+
+
+def test_network_couples_the_pyramidal_potential_e_minus_i():
+    # two columns, no delays, TVB's coupling of Jansen-Rit networks: the sigmoid of the source's
+    # pyramidal potential y1 - y2, summed over sources, enters each column like the drive p
+    W = np.array([[0., 0.8], [0.5, 0.]])
+    k = 2.0
+
+    def rhs(t, y):
+        y = y.reshape(6, 2)
+        coupling = k * W @ sigm(y[1] - y[2])
+        return jr_rhs(y, 0.22, mE=coupling).ravel()
+
+    y0 = np.zeros((6, 2))
+    y0[1] = [20., 5.]
+    y0[2] = [15., 3.]
+    ref = solve_ivp(rhs, (0, 100), y0.ravel(), t_eval=np.arange(1, 1001) * 0.1, rtol=1e-9, atol=1e-11)
+    v_ref = (ref.y.reshape(6, 2, -1)[1] - ref.y.reshape(6, 2, -1)[2]).T
+    brainstate.environ.set(dt=DT)
+    for coupled_var in ('E - I', 'y1 - y2'):
+        node = JansenRitStep(2, p=220 * u.Hz, method='rk4', init_E=y0[1] * u.mV, init_I=y0[2] * u.mV)
+        net = brainmass.Network(node, conn=W, coupling='sigmoidal_jansen_rit', coupled_var=coupled_var, k=k)
+        v = brainmass.Simulator(net, dt=DT).run(100 * u.ms)['output'].to_decimal(u.mV)
+        np.testing.assert_allclose(np.asarray(v), v_ref, atol=2e-3)
+    # the bare alias couples y1 alone
+    net = brainmass.Network(JansenRitStep(2), conn=W, coupling='sigmoidal_jansen_rit', coupled_var='y1')
+    assert net._coupled_terms == ((1, 'E'),)
+    with pytest.raises(ValueError, match="'Q' .*in 'E - Q'.*M, E, I, Mv, Ev, Iv"):
+        brainmass.Network(JansenRitStep(2), conn=W, coupled_var='E - Q')
+    with pytest.raises(ValueError, match="joined by"):
+        brainmass.Network(JansenRitStep(2), conn=W, coupled_var='E -')

@@ -168,6 +168,24 @@ def test_two_node_network_matches_solve_ivp():
     np.testing.assert_allclose(mag(res['node.x']), sol.y[:2].T, atol=2e-5)
 
 
+def test_coupled_difference_of_states_follows_the_integrator_stages():
+    # diffusive coupling on x - y: the self term is re-evaluated at every rk4 stage
+    W = np.array([[0., 0.8], [0.3, 0.]])
+    k, a, w = 0.5, 0.1, 0.3
+    node = brainmass.HopfStep(2, a=a, w=w, init_x=np.array([0.3, -0.2]), init_y=np.array([0.1, 0.2]), method='rk4')
+    net = brainmass.Network(node, conn=W, coupled_var='x - y', k=k)
+    res = brainmass.Simulator(net, dt=0.01 * u.ms).run(20 * u.ms, monitors=['node.x', 'node.y'])
+
+    def f(t, s):
+        x, y = s[:2], s[2:]
+        v = x - y
+        dx, dy = _hopf_rhs(x, y, a, w, k * (W @ v - W.sum(1) * v))
+        return np.concatenate([dx, dy])
+    sol = solve_ivp(f, (0, 20), [0.3, -0.2, 0.1, 0.2], t_eval=mag(res['ts']), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mag(res['node.x']), sol.y[:2].T, atol=2e-5)
+    np.testing.assert_allclose(mag(res['node.y']), sol.y[2:].T, atol=2e-5)
+
+
 def test_delayed_network_matches_float64_reference_loop():
     n, dt, steps = 5, 0.1, 300
     W = random_w(n, seed=4) / n

@@ -62,6 +62,8 @@ class StepModel(brainstate.nn.Dynamics):
     state_vars: Tuple[str, ...] = ()
     #: extra spellings of ``noise_<var>`` (e.g. ``{'E': 'rE'}`` allows ``noise_E``)
     noise_aliases: Dict[str, str] = {}
+    #: other names of state variables that a Network's ``coupled_var`` accepts (e.g. TVB's 'y1')
+    state_aliases: Dict[str, str] = {}
     state_units: Dict[str, u.Unit] = {}
     state_bounds: Dict[str, tuple] = {}
     input_vars: Optional[Tuple[str, ...]] = None

@@ -64,10 +64,10 @@ interneurons' output. ``E_inp`` is the first positional input, so in a
 :class:`~brainmass.Network` the coupling current enters like :math:`p`
 (as in Jansen & Rit's coupled columns and TVB). Use
 ``coupling='sigmoidal_jansen_rit'`` (its rate has ``cmax = 0.005`` per ms =
-5 Hz = ``s_max``) with ``coupled_var='E'``; the Network couples one state
-variable, so it reads the excitatory PSP ``E`` rather than the full
-pyramidal potential ``E - I`` (:class:`JansenRitTR` couples ``E - I``
-exactly). The low-level ``derivative(state, t, Ev_inp, Mv_inp, Iv_inp)``
+5 Hz = ``s_max``) with ``coupled_var='E - I'`` (TVB's ``y1 - y2``), so
+the source is the pyramidal potential. The states also answer to the
+paper's names ``y0``..``y5`` there (``coupled_var='y1'`` couples ``E``
+alone). The low-level ``derivative(state, t, Ev_inp, Mv_inp, Iv_inp)``
 takes the velocity inputs in mV/s, i.e. gain times rate (:math:`A_e m_E`, ...).
 
 Noise: ``noise_Mv``, ``noise_Ev``, ``noise_Iv`` act on the velocity
@@ -163,8 +163,10 @@ class JansenRitStep(StepModel):
     state_vars = ('M', 'E', 'I', 'Mv', 'Ev', 'Iv')
     state_units = {'M': u.mV, 'E': u.mV, 'I': u.mV, 'Mv': _MV_PER_S, 'Ev': _MV_PER_S, 'Iv': _MV_PER_S}
     input_vars = ('Ev', 'Mv', 'Iv')
+    #: the notation of Jansen & Rit (1995) and TVB: y0..y5
+    state_aliases = {'y0': 'M', 'y1': 'E', 'y2': 'I', 'y3': 'Mv', 'y4': 'Ev', 'y5': 'Iv'}
     #: the state a brainmass.Network should couple (see the module docstring)
-    coupled_var = 'E'
+    coupled_var = 'E - I'
     category = 'population rate'
     use_case = 'EEG/MEG alpha rhythm and evoked potentials of a cortical column'
 

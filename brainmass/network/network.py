@@ -34,6 +34,7 @@ matrix-vector product.
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 
 import brainstate
@@ -89,7 +90,9 @@ class Network(brainstate.nn.Dynamics):
         One of 'diffusive', 'additive', 'laplacian', 'sigmoidal', 'tanh',
         'sigmoidal_jansen_rit', or a coupling instance built without ``conn``.
     coupled_var : str
-        Node state variable to couple (e.g. 'x', 'rE').
+        Node state variable to couple (e.g. 'x', 'rE'), or a sum/difference of
+        state variables such as ``'E - I'`` (Jansen-Rit's pyramidal potential,
+        TVB's ``y1 - y2``); a model's documented aliases (``'y1'``) are accepted.
     k : float, Quantity or Param, default 1.0
         Global coupling strength (TVB's G).
     delay_init : callable, default ``braintools.init.Uniform(0., 0.05)``
@@ -131,6 +134,7 @@ class Network(brainstate.nn.Dynamics):
         self.node = node
         self.n_node = int(node.varshape[0])
         self.coupled_var = _check_coupled_var(node, coupled_var)
+        self._coupled_terms = _coupled_terms(node, self.coupled_var)
         self.k = brainstate.nn.Param.init(k)
         self.conn = _connectivity(conn, self.n_node, self_connection, coupling)
         self.coupling = _make_coupling(coupling, self.conn, self.k)
@@ -204,7 +208,8 @@ class Network(brainstate.nn.Dynamics):
     # ------------------------------------------------------------------ state
     def init_state(self, batch_size=None, **kwargs):
         """Validate ``coupled_var`` once the node's states exist; size the buffer."""
-        _require_state(self.node, self.coupled_var)
+        for _, var in self._coupled_terms:
+            _require_state(self.node, var)
         if self._plan is None:
             return
         dt_ms = float(time_to_ms(brainstate.environ.get_dt(), 'dt'))
@@ -266,7 +271,7 @@ class Network(brainstate.nn.Dynamics):
         present value (the self term, an instantaneous source) at each stage;
         delayed reads come from the past and are computed once.
         """
-        x = getattr(self.node, self.coupled_var).value
+        x = self._coupled_value(lambda var: getattr(self.node, var).value)
         if self._plan is None:
             delayed = None
         elif self._block is not None:
@@ -275,7 +280,15 @@ class Network(brainstate.nn.Dynamics):
             delayed = self._weighted_sum(_magnitude(x))
         if not as_function:
             return self._current(x, delayed)
-        return lambda state: self._current(state[self.coupled_var], delayed)
+        return lambda state: self._current(self._coupled_value(state.__getitem__), delayed)
+
+    def _coupled_value(self, read):
+        """The coupled source (a state, or a sum/difference of states) from ``read(var)``."""
+        (sign, var), *rest = self._coupled_terms
+        value = read(var) if sign > 0 else -read(var)
+        for sign, var in rest:
+            value = value + read(var) if sign > 0 else value - read(var)
+        return value
 
     def _current(self, x, delayed):
         unit = u.get_unit(x) if isinstance(x, u.Quantity) else None
@@ -439,11 +452,34 @@ _NONE = _NoneType()
 def _check_coupled_var(node, coupled_var):
     if not isinstance(coupled_var, str):
         raise TypeError(f'`coupled_var` must be the name of a node state (a string); got {coupled_var!r}.')
-    if isinstance(node, StepModel) and coupled_var not in node.state_vars:
-        kind = 'a parameter' if hasattr(node, coupled_var) else 'not a state'
-        raise ValueError(f"`coupled_var` {coupled_var!r} is {kind} of {type(node).__name__}; its states are: "
-                         f"{', '.join(node.state_vars)}.")
     return coupled_var
+
+
+def _coupled_terms(node, coupled_var):
+    """``'E - I'`` -> ((1, 'E'), (-1, 'I')); names checked against a StepModel's states and aliases."""
+    tokens = re.findall(r'[+-]|[^\s+-]+', coupled_var)
+    sign = 1
+    if tokens and tokens[0] in ('+', '-'):
+        sign = -1 if tokens.pop(0) == '-' else 1
+    names, ops = tokens[0::2], tokens[1::2]
+    if (not names or len(names) != len(ops) + 1 or any(t in ('+', '-') for t in names)
+            or any(t not in ('+', '-') for t in ops)):
+        raise ValueError(f'`coupled_var` {coupled_var!r}: expected a state name, or state names joined by '
+                         f"+ or - (e.g. 'E - I').")
+    signs = [sign] + [1 if op == '+' else -1 for op in ops]
+    return tuple((s, _state_name(node, name, coupled_var)) for s, name in zip(signs, names))
+
+
+def _state_name(node, name, coupled_var):
+    if not isinstance(node, StepModel):
+        return name
+    name = type(node).state_aliases.get(name, name)
+    if name not in node.state_vars:
+        kind = 'a parameter' if hasattr(node, name) else 'not a state'
+        what = f'{name!r}' if name == coupled_var else f'{name!r} (in {coupled_var!r})'
+        raise ValueError(f"`coupled_var` {what} is {kind} of {type(node).__name__}; its states are: "
+                         f"{', '.join(node.state_vars)}.")
+    return name
 
 
 def _require_state(node, coupled_var):
