@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
 import brainmass
@@ -316,3 +317,48 @@ def test_unknown_monitor_lists_states_in_one_line():
         brainmass.Simulator(node, dt=0.1 * u.ms).run(1 * u.ms, monitors=['z'])
     msg = str(err.value)
     assert "Unknown monitor 'z'" in msg and 'x, y' in msg and '\n' not in msg
+
+
+# ------------------------------------- dynamical signatures on either side of a bifurcation
+_WC72 = dict(wEE=16., wIE=12., wEI=15., wII=3., a_E=1.3, theta_E=4., a_I=2., theta_I=3.7)  # Wilson & Cowan 1972
+
+
+def _wc72_rhs(t, s, P):
+    S = lambda z: 1 / (1 + np.exp(-z))
+    F = lambda x, a, th: S(a * (x - th)) - S(-a * th)
+    rE, rI = s
+    return [-rE + (1 - rE) * F(16 * rE - 12 * rI + P, 1.3, 4.0), -rI + (1 - rI) * F(15 * rE - 3 * rI, 2.0, 3.7)]
+
+
+@pytest.mark.parametrize('P, oscillates', [(1.25, True), (2.5, False)])
+def test_wilson_cowan_limit_cycle_and_fixed_point_either_side_of_the_hopf(P, oscillates):
+    # the only fixed point is an unstable focus at P = 1.25 (limit cycle) and a stable one at
+    # P = 2.5; the Hopf bifurcation lies near P = 1.95 (eigenvalues of the numpy Jacobian)
+    ref = solve_ivp(_wc72_rhs, (0, 300), [0.1, 0.05], args=(P,), t_eval=np.arange(1, 3001) * 0.1,
+                    rtol=1e-9, atol=1e-11)
+    node = brainmass.WilsonCowanStep(1, init_rE=0.1, init_rI=0.05, method='rk4', **_WC72)
+    rE = mag(brainmass.Simulator(node, dt=0.1 * u.ms).run(300 * u.ms, inputs=(P,))['output'])[:, 0]
+    late, late_ref = rE[2000:], ref.y[0][2000:]
+    if oscillates:
+        assert np.ptp(late_ref) > 0.1
+        assert np.ptp(late) == pytest.approx(np.ptp(late_ref), rel=0.02)
+        crossings = lambda x: np.sum(np.diff(np.sign(x - x.mean())) > 0)  # cycles in the last 100 ms
+        assert abs(crossings(late) - crossings(late_ref)) <= 1
+    else:
+        assert np.ptp(late) < 1e-4
+        np.testing.assert_allclose(late[-1], late_ref[-1], atol=1e-5)
+        e, i = _wc72_rhs(0., [float(late[-1]), float(node.rI.value[0])], P)
+        assert abs(e) < 1e-5 and abs(i) < 1e-5
+
+
+def test_mpr_bistability_two_stable_states():
+    # eta = -5, J = 15, Delta = 1 (tau = 1 ms): a low-activity and a high-activity stable focus;
+    # the initial condition decides which one the population settles on
+    low, _, high = _mpr_fixed_points()
+    ends = []
+    for r0, v0 in ((0.05, -1 / (2 * np.pi * 0.05)), (1.0, 0.0)):  # r in kHz
+        node = brainmass.MontbrioPazoRoxinStep(1, method='rk4', init_r=r0 * u.kHz, init_v=v0)
+        res = brainmass.Simulator(node, dt=0.01 * u.ms).run(100 * u.ms, monitors=['r'])
+        ends.append(mag(res['r'].to(u.kHz))[-1, 0])
+    assert ends[0] == pytest.approx(low, rel=1e-3)
+    assert ends[1] == pytest.approx(high, rel=1e-3)
