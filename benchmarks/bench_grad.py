@@ -55,7 +55,7 @@ def _timed(fn, repeats):
     return first, statistics.median(times)
 
 
-def build(n, duration_ms, checkpoint):
+def build(n, duration_ms, checkpoint, method='exp_euler'):
     """(simulator run fn, loss_of, theta0) for the workload with trainable k."""
     import brainstate
     import brainunit as u
@@ -65,7 +65,7 @@ def build(n, duration_ms, checkpoint):
     from brainmass.orchestration.fitter import Fitter
 
     k = brainstate.nn.Param(W.K, t=brainstate.nn.SoftplusT(0.))
-    sim, run = W.build_ours(n, k=k)
+    sim, run = W.build_ours(n, k=k, method=method)
     net = sim.model
     target = run(duration_ms)  # x at k = K
     net.k.set_value(0.8 * W.K)
@@ -117,16 +117,17 @@ def main():
     parser.add_argument('--n', type=int, default=W.SWEEP_N)
     parser.add_argument('--duration-ms', type=float, default=1000.0)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--method', default='exp_euler', help="the node integrator (default 'exp_euler')")
     args = parser.parse_args()
 
-    run, loss_of, theta0, jax = build(args.n, args.duration_ms, checkpoint=False)
+    run, loss_of, theta0, jax = build(args.n, args.duration_ms, checkpoint=False, method=args.method)
     import jax.numpy as jnp
     rows = [('forward (Simulator.run)',) + _timed(lambda: run(args.duration_ms), args.repeats)]
     loss = jax.jit(loss_of)
     rows.append(('loss (forward + MSE)',) + _timed(lambda: jax.block_until_ready(loss(theta0)), args.repeats))
     vg = jax.jit(jax.value_and_grad(loss_of))
     rows.append(('value_and_grad',) + _timed(lambda: jax.block_until_ready(vg(theta0)), args.repeats))
-    _, loss_ck, theta_ck, _ = build(args.n, args.duration_ms, checkpoint=True)
+    _, loss_ck, theta_ck, _ = build(args.n, args.duration_ms, checkpoint=True, method=args.method)
     vg_ck = jax.jit(jax.value_and_grad(loss_ck))
     rows.append(('value_and_grad (checkpoint)',) + _timed(lambda: jax.block_until_ready(vg_ck(theta_ck)),
                                                           args.repeats))
@@ -143,6 +144,7 @@ def main():
     ref_rows = [(name,) + _timed(lambda f=f: jax.block_until_ready(f(k0)), args.repeats) for name, f in ref]
 
     print(f'N = {args.n}, {args.duration_ms:g} ms = {W.n_steps(args.duration_ms)} steps, dt = {W.DT_MS} ms, '
+          f'method = {args.method}, '
           f'jax backend: {jax.default_backend()}')
     print(f'loss = {float(value):.6g}, dloss/dtheta_k = {float(grad[0]):.6g} (jvp {float(tangent):.6g}; '
           f'checkpointed: {float(value_ck):.6g}, {float(grad_ck[0]):.6g})')

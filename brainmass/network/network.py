@@ -381,40 +381,16 @@ class Network(brainstate.nn.Dynamics):
         self.pointer.value = (p + n) % L
 
     def _delayed_block(self, n_steps):
-        """Delayed sums of the next n_steps steps: (n_steps, N) or (n_steps, B, N)."""
-        plan, pre, n = self._plan, self.coupling.pre, self.n_node
-        buf, p = self.buffer.value, self.pointer.value
-        batched = buf.ndim == 3
-        if 'sparse' in plan:
-            sp = plan['sparse']
-            windows = _windows(buf, sp['src'], sp['start_blk'] + p, n_steps)  # (E, K[, B])
-            w = sp['w'].reshape((-1,) + (1,) * (windows.ndim - 1))
-            s = jax.ops.segment_sum(w * pre(windows), sp['tgt'], num_segments=n)  # (N, K[, B])
-        elif not batched:
-            w = u.get_magnitude(self.conn.value()) * plan['offdiag']
-            if n < TARGET_MAJOR_N:  # (target, source, step) windows, reduced over the sources
-                windows = _windows(buf, plan['src'], plan['start_blk'] + p, n_steps)
-                s = (w[:, :, None] * pre(windows)).sum(axis=1)  # (N, K)
-            else:  # large N: (target, step, source) windows and a dot over the sources (measured faster)
-                idx = jnp.stack([plan['src'], plan['start_blk'] + p], axis=-1)
-                windows = jax.lax.gather(buf, idx, _STEP_MAJOR_WINDOWS, slice_sizes=(1, n_steps),
-                                         mode='promise_in_bounds')
-                s = jnp.einsum('ij,ikj->ik', w, pre(windows))
-        else:  # one source at a time: the windows of a source are reduced as they are read
-            wt = (u.get_magnitude(self.conn.value()) * plan['offdiag']).T  # (source, target)
-            start_t = plan['start_blk'].T + p
+        """Delayed sums of the next n_steps steps: (n_steps, N) or (n_steps, B, N).
 
-            def add_source(j, acc):
-                row = jax.lax.dynamic_index_in_dim(buf, j, 0, keepdims=False)  # (2L, B)
-                st = jax.lax.dynamic_index_in_dim(start_t, j, 0, keepdims=False)  # (N,)
-                win = jax.lax.gather(row, st[:, None], _ROW_WINDOWS, slice_sizes=(n_steps, row.shape[-1]),
-                                     mode='promise_in_bounds')  # (N, K, B)
-                wj = jax.lax.dynamic_index_in_dim(wt, j, 0, keepdims=False)
-                return acc + wj[:, None, None] * pre(win)
-
-            s = jax.lax.fori_loop(0, n, add_source, jnp.zeros((n, n_steps, buf.shape[-1]), buf.dtype),
-                                  unroll=min(n, SOURCE_UNROLL))
-        return jnp.moveaxis(s, 0, -1)  # (K, N) or (K, B, N)
+        Computed by a pure function under ``jax.checkpoint``: a reverse pass recomputes the
+        gathered windows (K x N x N values) from the ring buffer instead of storing them.
+        """
+        plan = self._plan
+        w = None if 'sparse' in plan else u.get_magnitude(self.conn.value()) * plan['offdiag']
+        sums = jax.checkpoint(lambda buf, p, w_: _block_sums(plan, self.coupling.pre, buf, p, w_, n_steps),
+                              prevent_cse=False, policy=jax.checkpoint_policies.nothing_saveable)
+        return sums(self.buffer.value, self.pointer.value, w)
 
     def __repr__(self):
         return (f'Network(n_node={self.n_node}, node={type(self.node).__name__}, coupling='
@@ -426,6 +402,40 @@ _STEP_MAJOR_WINDOWS = jax.lax.GatherDimensionNumbers(offset_dims=(1,), collapsed
                                                     start_index_map=(0, 1))
 _ROW_WINDOWS = jax.lax.GatherDimensionNumbers(offset_dims=(1, 2), collapsed_slice_dims=(),
                                              start_index_map=(0,))
+
+
+def _block_sums(plan, pre, buf, p, w, n_steps):
+    """sum_j w[i, j] pre(buf[j, t - d_ij]) for the n_steps steps of a block: (K, N) or (K, B, N)."""
+    n = buf.shape[0]
+    if 'sparse' in plan:
+        sp = plan['sparse']
+        windows = _windows(buf, sp['src'], sp['start_blk'] + p, n_steps)  # (E, K[, B])
+        we = sp['w'].reshape((-1,) + (1,) * (windows.ndim - 1))
+        s = jax.ops.segment_sum(we * pre(windows), sp['tgt'], num_segments=n)  # (N, K[, B])
+    elif buf.ndim == 2:
+        if n < TARGET_MAJOR_N:  # (target, source, step) windows, reduced over the sources
+            windows = _windows(buf, plan['src'], plan['start_blk'] + p, n_steps)
+            s = (w[:, :, None] * pre(windows)).sum(axis=1)  # (N, K)
+        else:  # large N: (target, step, source) windows and a dot over the sources (measured faster)
+            idx = jnp.stack([plan['src'], plan['start_blk'] + p], axis=-1)
+            windows = jax.lax.gather(buf, idx, _STEP_MAJOR_WINDOWS, slice_sizes=(1, n_steps),
+                                     mode='promise_in_bounds')
+            s = jnp.einsum('ij,ikj->ik', w, pre(windows))
+    else:  # batched: one source at a time, the windows of a source reduced as they are read
+        wt = w.T  # (source, target)
+        start_t = plan['start_blk'].T + p
+
+        def add_source(j, acc):
+            row = jax.lax.dynamic_index_in_dim(buf, j, 0, keepdims=False)  # (2L, B)
+            st = jax.lax.dynamic_index_in_dim(start_t, j, 0, keepdims=False)  # (N,)
+            win = jax.lax.gather(row, st[:, None], _ROW_WINDOWS, slice_sizes=(n_steps, row.shape[-1]),
+                                 mode='promise_in_bounds')  # (N, K, B)
+            wj = jax.lax.dynamic_index_in_dim(wt, j, 0, keepdims=False)
+            return acc + wj[:, None, None] * pre(win)
+
+        s = jax.lax.fori_loop(0, n, add_source, jnp.zeros((n, n_steps, buf.shape[-1]), buf.dtype),
+                              unroll=min(n, SOURCE_UNROLL))
+    return jnp.moveaxis(s, 0, -1)  # (K, N) or (K, B, N)
 
 
 def _windows(buf, src, start, n_steps):
