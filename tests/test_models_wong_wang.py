@@ -266,3 +266,15 @@ def test_runs_in_a_network(cls, var):
     res = brainmass.Simulator(net, dt=0.1 * u.ms).run(20 * u.ms, monitors={var: f'node.{var}'})
     assert mag(res[var]).shape == (200, 3)
     assert np.all(np.isfinite(mag(res[var])))
+
+
+def test_wong_wang_theta_is_the_threshold_current():
+    import brainunit as u
+    from brainmass import WongWangStep
+
+    assert float(WongWangStep(1, theta=0.4 * u.nA).b.value()) == pytest.approx(108.0)  # the paper's b
+    assert float(WongWangStep(1, theta=0.31).b.value()) == pytest.approx(270 * 0.31)    # plain numbers: nA
+    with pytest.raises(ValueError, match='either `b` or `theta`'):
+        WongWangStep(1, b=100 * u.Hz, theta=0.31 * u.nA)
+    with pytest.raises(ValueError, match='`theta` must be a current'):
+        WongWangStep(1, theta=0.31 * u.mV)
