@@ -21,6 +21,9 @@ their own virtualenvs) import it for the connectome and the parameters, and
 """
 from __future__ import annotations
 
+import statistics
+import time
+
 import numpy as np
 
 SIZES = (8, 76, 200, 500)
@@ -98,3 +101,24 @@ def build_ours(n: int, k=K, batch: int | None = None, method: str = 'exp_euler')
         return jax.block_until_ready(res['node.x'])
 
     return sim, run
+
+
+def interleaved(fns, repeats: int):
+    """{name: list of seconds} of ``repeats`` rounds in which every fn runs once, in turn.
+
+    Alternating the calls puts every measurement under the same machine conditions (a
+    busy neighbour on a shared machine slows whole stretches of time); the fastest call
+    estimates the cost of the program itself, the median its typical cost.
+    """
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def fastest_and_median(times):
+    """(min, median) of a list of seconds."""
+    return min(times), statistics.median(times)

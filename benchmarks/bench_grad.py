@@ -58,22 +58,6 @@ def _timed(fn, repeats):
     return first, statistics.median(times)
 
 
-def _interleaved(fns, repeats):
-    """{name: (fastest, median)} of ``repeats`` rounds in which every fn runs once, in turn.
-
-    Alternating the calls puts every measurement under the same machine conditions
-    (a busy neighbour slows whole stretches of time); the fastest call estimates the
-    cost of the program itself.
-    """
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: (min(t), statistics.median(t)) for name, t in times.items()}
-
-
 def build(n, duration_ms, checkpoint, method='exp_euler'):
     """(simulator run fn, loss_of, theta0) for the workload with trainable k."""
     import brainstate
@@ -175,9 +159,9 @@ def main():
         print(f'{name:30s} {first:10.3f} {steady:11.4f} {steady / ref_rows[0][2]:10.2f}  (/ reference forward)')
     ratio = rows[2][2] / forward
     print(f'ratio value_and_grad / forward = {ratio:.2f} (target <= 3): {"OK" if ratio <= 3 else "ABOVE TARGET"}')
-    paired = _interleaved({'forward': lambda: run(args.duration_ms),
-                           'value_and_grad': lambda: jax.block_until_ready(vg(theta0))}, max(args.repeats, 7))
-    (f_min, f_med), (g_min, g_med) = paired['forward'], paired['value_and_grad']
+    paired = W.interleaved({'forward': lambda: run(args.duration_ms),
+                            'value_and_grad': lambda: jax.block_until_ready(vg(theta0))}, max(args.repeats, 7))
+    (f_min, f_med), (g_min, g_med) = (W.fastest_and_median(paired[k]) for k in ('forward', 'value_and_grad'))
     print(f'interleaved forward / value_and_grad calls: fastest {f_min:.4f} s / {g_min:.4f} s, ratio '
           f'{g_min / f_min:.2f}; medians {f_med:.4f} s / {g_med:.4f} s, ratio {g_med / f_med:.2f}')
     print(f'ratio value_and_grad (checkpoint) / forward = {rows[3][2] / forward:.2f}; '

@@ -71,12 +71,7 @@ def linearity(n, repeats):
     sims = {d: W.build_ours(n) for d in (1000.0, 10000.0)}
     for d, (_, run) in sims.items():
         run(d)
-    walls = {d: [] for d in sims}
-    for _ in range(repeats):
-        for d, (_, run) in sims.items():
-            t0 = time.perf_counter()
-            run(d)
-            walls[d].append(time.perf_counter() - t0)
+    walls = W.interleaved({d: (lambda d=d, run=run: run(d)) for d, (_, run) in sims.items()}, repeats)
     return min(walls[1000.0]) / 1.0, min(walls[10000.0]) / 10.0, sims[10000.0][0].trace_count
 
 

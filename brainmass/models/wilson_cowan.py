@@ -100,7 +100,7 @@ class WilsonCowanStep(StepModel):
         super().__init__(in_size, method=method, name=name, noise=noise,
                          init=dict(rE=init_rE, rI=init_rI), **aliases)
         self._population_params(tau_E, tau_I, a_E, theta_E, a_I, theta_I)
-        self._coupling_params(wEE, wIE, wEI, wII, r)
+        self._weight_params(wEE, wIE, wEI, wII, r)
 
     def _population_params(self, tau_E, tau_I, a_E, theta_E, a_I, theta_I):
         """Time constants, gains and thresholds of the E and I populations (shared by the family)."""
@@ -111,8 +111,8 @@ class WilsonCowanStep(StepModel):
         self.a_I = self.param(a_I, 'a_I')
         self.theta_I = self.param(theta_I, 'theta_I')
 
-    def _coupling_params(self, wEE, wIE, wEI, wII, r):
-        """The four local weights and the refractory factor (shared by the family)."""
+    def _weight_params(self, wEE, wIE, wEI, wII, r):
+        """The four local weights (w<source><target>) and the refractory factor (shared by the family)."""
         self.wEE = self.param(wEE, 'wEE')
         self.wIE = self.param(wIE, 'wIE')
         self.wEI = self.param(wEI, 'wEI')

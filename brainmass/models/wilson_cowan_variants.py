@@ -261,7 +261,7 @@ class WilsonCowanSymmetricStep(WilsonCowanStep):
         self.tau = self.time_param(tau, 'tau')
         self.a = self.param(a, 'a')
         self.theta = self.param(theta, 'theta')
-        self._coupling_params(wEE, wIE, wEI, wII, r)
+        self._weight_params(wEE, wIE, wEI, wII, r)
 
     def F_E(self, x):
         return shifted_sigmoid(x, self.a.value(), self.theta.value())
@@ -532,7 +532,7 @@ class WilsonCowanAdaptiveStep(WilsonCowanStep):
         _setup(self, in_size, dict(rE=noise_E, rI=noise_I, aE=noise_aE, aI=noise_aI),
                dict(rE=init_rE, rI=init_rI, aE=init_aE, aI=init_aI), method, name, aliases)
         self._population_params(tau_E, tau_I, a_E, theta_E, a_I, theta_I)
-        self._coupling_params(wEE, wIE, wEI, wII, r)
+        self._weight_params(wEE, wIE, wEI, wII, r)
         self.tau_aE = self.time_param(tau_aE, 'tau_aE')
         self.tau_aI = self.time_param(tau_aI, 'tau_aI')
         self.b_E = self.param(b_E, 'b_E')
@@ -584,7 +584,7 @@ class WilsonCowanThreePopulationStep(WilsonCowanStep):
         _setup(self, in_size, dict(rE=noise_E, rI=noise_I, rM=noise_M),
                dict(rE=init_rE, rI=init_rI, rM=init_rM), method, name, aliases)
         self._population_params(tau_E, tau_I, a_E, theta_E, a_I, theta_I)
-        self._coupling_params(wEE, wIE, wEI, wII, r)
+        self._weight_params(wEE, wIE, wEI, wII, r)
         self.tau_M = self.time_param(tau_M, 'tau_M')
         self.a_M = self.param(a_M, 'a_M')
         self.theta_M = self.param(theta_M, 'theta_M')

@@ -148,7 +148,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.step import StepModel
-from .._core.units import time_to_ms
+from .._core.units import in_unit, same_dim, time_to_ms
 
 __all__ = ['WongWangStep', 'WongWangExcInhStep', 'transfer_function', 'fic_tuning']
 
@@ -171,16 +171,11 @@ def _in_hz(value) -> float:
     return float(np.asarray(u.get_magnitude(value.to(u.Hz)) if isinstance(value, u.Quantity) else value))
 
 
-def _offset_from_threshold(a, b, theta):
-    """``b = a * theta`` for a threshold current ``theta`` (plain numbers nA), with ``b`` left at its default."""
-    if not (isinstance(b, u.Quantity) and u.math.allclose(b, 108. * u.Hz)):
-        raise ValueError(f'Give either `b` or `theta` (the threshold current, b = a * theta), not both; '
-                         f'got b={b!r}, theta={theta!r}.')
-    theta = theta if isinstance(theta, u.Quantity) else theta * u.nA
-    if not theta.unit.has_same_dim(u.nA):
+def _offset_from_threshold(a, theta):
+    """The transfer function's offset ``b = a * theta`` (Hz) for a threshold current ``theta`` (plain numbers nA)."""
+    if isinstance(theta, u.Quantity) and not same_dim(u.get_unit(theta), u.nA):
         raise ValueError(f'`theta` must be a current (e.g. 0.4 * u.nA); got {theta!r}.')
-    a = a if isinstance(a, u.Quantity) else a * u.Hz / u.nA
-    return (a * theta).to(u.Hz)
+    return in_unit(a, u.Hz / u.nA, 'a') * in_unit(theta, u.nA, 'theta')
 
 
 class WongWangStep(StepModel):
@@ -193,7 +188,7 @@ class WongWangStep(StepModel):
     tau_S : float or Quantity, default 100 ms
     gamma : float, default 0.641
     a, b, d : float or Quantity
-        Transfer function: 270 Hz/nA, 108 Hz, 0.154 s.
+        Transfer function: 270 Hz/nA, 108 Hz (``b=None``), 0.154 s.
     theta : float or Quantity, optional
         The threshold current of the transfer function instead of ``b``: ``b = a * theta``
         (plain numbers are nA). The paper's ``b = 108`` Hz is ``theta = 0.4`` nA; some
@@ -228,7 +223,7 @@ class WongWangStep(StepModel):
     category = 'decision'
     use_case = 'two-choice perceptual decisions: accuracy and reaction times vs. coherence'
 
-    def __init__(self, in_size, tau_S=100. * u.ms, gamma=0.641, a=270. * u.Hz / u.nA, b=108. * u.Hz,
+    def __init__(self, in_size, tau_S=100. * u.ms, gamma=0.641, a=270. * u.Hz / u.nA, b=None,
                  d=0.154 * u.second, J_N11=0.2609 * u.nA, J_N22=0.2609 * u.nA, J_N12=0.0497 * u.nA,
                  J_N21=0.0497 * u.nA, J_A_ext=2.243e-4 * u.nA / u.Hz, mu_0=30. * u.Hz, I_0=0.3255 * u.nA,
                  threshold=15. * u.Hz, *, theta=None, noise_S1=None, noise_S2=None, init_S1=0.1, init_S2=0.1,
@@ -236,7 +231,12 @@ class WongWangStep(StepModel):
         super().__init__(in_size, method=method, name=name, noise=dict(S1=noise_S1, S2=noise_S2),
                          init=dict(S1=init_S1, S2=init_S2), **aliases)
         if theta is not None:
-            b = _offset_from_threshold(a, b, theta)
+            if b is not None:
+                raise ValueError(f'Give either `b` or `theta` (the threshold current, b = a * theta), not '
+                                 f'both; got b={b!r}, theta={theta!r}.')
+            b = _offset_from_threshold(a, theta)
+        elif b is None:
+            b = 108. * u.Hz
         self.tau_S = self.time_param(tau_S, 'tau_S')
         self.gamma = self.param(gamma, 'gamma')
         self.a = self.param(a, 'a', unit=u.Hz / u.nA)

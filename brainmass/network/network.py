@@ -45,6 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.step import StepModel
+from .._core.transforms import recomputed_in_reverse
 from .._core.units import time_to_ms
 from .._core.validation import check_choice, format_choices
 from .couplings import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
@@ -383,13 +384,12 @@ class Network(brainstate.nn.Dynamics):
     def _delayed_block(self, n_steps):
         """Delayed sums of the next n_steps steps: (n_steps, N) or (n_steps, B, N).
 
-        Computed by a pure function under ``jax.checkpoint``: a reverse pass recomputes the
-        gathered windows (K x N x N values) from the ring buffer instead of storing them.
+        A reverse pass recomputes the gathered windows (K x N x N values) from the ring buffer
+        instead of storing them (:func:`recomputed_in_reverse`).
         """
-        plan = self._plan
+        plan, pre = self._plan, self.coupling.pre
         w = None if 'sparse' in plan else u.get_magnitude(self.conn.value()) * plan['offdiag']
-        sums = jax.checkpoint(lambda buf, p, w_: _block_sums(plan, self.coupling.pre, buf, p, w_, n_steps),
-                              prevent_cse=False, policy=jax.checkpoint_policies.nothing_saveable)
+        sums = recomputed_in_reverse(lambda buf, p, w_: _block_sums(plan, pre, buf, p, w_, n_steps))
         return sums(self.buffer.value, self.pointer.value, w)
 
     def __repr__(self):

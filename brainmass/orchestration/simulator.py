@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.transforms import recomputed_in_reverse
 from .._core.units import is_traced, unit_name
 from .._core.validation import check_choice, check_int_at_least
 from .monitors import Observer
@@ -237,7 +238,7 @@ class Simulator:
                 return out
 
         def step(i, args):
-            return _rematerialised(one_step)(i, args)
+            return recomputed_in_reverse(one_step)(i, args)
 
         def record(out):
             return {name: (out if fn is None else obs.read() if (obs := observers.get(name)) else fn(model))
@@ -361,18 +362,6 @@ class Simulator:
 
 
 # ---------------------------------------------------------------------- helpers
-
-def _rematerialised(step):
-    """``step`` whose intermediates a reverse pass recomputes instead of storing.
-
-    Differentiating a loop otherwise stores every intermediate of every step (the
-    integrator stages, the coupling, the noise) for the backward pass: memory and
-    memory traffic that cost more than recomputing one step from its input states
-    (measured: value-and-gradient of the 1 s, N = 76 delayed Hopf network from about
-    10x the forward run to about 3x). A forward run compiles to the same program.
-    Wrapped afresh at each trace, as the states the step touches are found then.
-    """
-    return brainstate.transform.checkpoint(step, prevent_cse=False, policy=jax.checkpoint_policies.nothing_saveable)
 
 def _prefetchers(model) -> list:
     """Sub-modules (the model included) that can read their delayed input several steps ahead."""
