@@ -85,3 +85,22 @@ def test_run_without_jit_equals_compiled_run():
         out[jit] = np.asarray(u.get_magnitude(sim.run(3.1 * u.ms, monitors=['node.x'], jit=jit)['node.x']))
     assert out[False].shape == (31, 6)
     np.testing.assert_allclose(out[False], out[True], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize('shape, axis', [((5, 1, 3), 1), ((7, 76, 10), 1), ((9, 13), 1), ((13, 4), 0), ((3, 33, 2, 4), 1)])
+def test_pairwise_sum_is_the_sum_with_the_sums_derivatives(shape, axis):
+    import jax
+
+    from brainmass._core.transforms import pairwise_sum
+    x = jnp.asarray(np.random.default_rng(1).normal(size=shape), dtype=jnp.float32)
+    dx = jnp.asarray(np.random.default_rng(2).normal(size=shape), dtype=jnp.float32)
+    ref = np.asarray(x, dtype=np.float64).sum(axis)
+    np.testing.assert_allclose(pairwise_sum(x, axis), ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(jax.jit(pairwise_sum, static_argnums=1)(x, axis), ref, rtol=1e-5, atol=1e-5)
+    _, tangent = jax.jvp(lambda v: pairwise_sum(v, axis), (x,), (dx,))
+    np.testing.assert_allclose(tangent, np.asarray(dx, dtype=np.float64).sum(axis), rtol=1e-5, atol=1e-5)
+    cot = jnp.ones(ref.shape, jnp.float32) * 0.5
+    (grad,) = jax.vjp(lambda v: pairwise_sum(v, axis), x)[1](cot)
+    np.testing.assert_allclose(grad, np.broadcast_to(np.expand_dims(np.asarray(cot), axis), shape))
+    batched = jax.vmap(lambda v: pairwise_sum(v, axis))(jnp.stack([x, 2 * x]))
+    np.testing.assert_allclose(batched[1], 2 * ref, rtol=1e-5, atol=1e-4)

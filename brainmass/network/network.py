@@ -45,7 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.step import StepModel
-from .._core.transforms import recomputed_in_reverse
+from .._core.transforms import pairwise_sum, recomputed_in_reverse
 from .._core.units import time_to_ms
 from .._core.validation import check_choice, format_choices
 from .couplings import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
@@ -67,7 +67,6 @@ COUPLINGS = {
 SPARSE_DENSITY = 0.2
 LOOKAHEAD_CAP = 16
 SOURCE_UNROLL = 4
-TARGET_MAJOR_N = 300
 
 
 class Network(brainstate.nn.Dynamics):
@@ -315,7 +314,7 @@ class Network(brainstate.nn.Dynamics):
             s = jax.ops.segment_sum(w * pre(gathered), sp['tgt'], num_segments=self.n_node)
         else:
             w = u.get_magnitude(self.conn.value()) * self._plan['offdiag']
-            s = (w * pre(gathered)).sum(axis=1) if gathered.ndim == 2 else (w[..., None] * pre(gathered)).sum(1)
+            s = pairwise_sum(w * pre(gathered) if gathered.ndim == 2 else w[..., None] * pre(gathered), axis=1)
         return s if s.ndim == 1 else s.T
 
     def _write(self, x):
@@ -398,8 +397,6 @@ class Network(brainstate.nn.Dynamics):
                 f'max_delay_steps={self.max_delay_steps})')
 
 
-_STEP_MAJOR_WINDOWS = jax.lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,),
-                                                    start_index_map=(0, 1))
 _ROW_WINDOWS = jax.lax.GatherDimensionNumbers(offset_dims=(1, 2), collapsed_slice_dims=(),
                                              start_index_map=(0,))
 
@@ -412,15 +409,9 @@ def _block_sums(plan, pre, buf, p, w, n_steps):
         windows = _windows(buf, sp['src'], sp['start_blk'] + p, n_steps)  # (E, K[, B])
         we = sp['w'].reshape((-1,) + (1,) * (windows.ndim - 1))
         s = jax.ops.segment_sum(we * pre(windows), sp['tgt'], num_segments=n)  # (N, K[, B])
-    elif buf.ndim == 2:
-        if n < TARGET_MAJOR_N:  # (target, source, step) windows, reduced over the sources
-            windows = _windows(buf, plan['src'], plan['start_blk'] + p, n_steps)
-            s = (w[:, :, None] * pre(windows)).sum(axis=1)  # (N, K)
-        else:  # large N: (target, step, source) windows and a dot over the sources (measured faster)
-            idx = jnp.stack([plan['src'], plan['start_blk'] + p], axis=-1)
-            windows = jax.lax.gather(buf, idx, _STEP_MAJOR_WINDOWS, slice_sizes=(1, n_steps),
-                                     mode='promise_in_bounds')
-            s = jnp.einsum('ij,ikj->ik', w, pre(windows))
+    elif buf.ndim == 2:  # (target, source, step) windows, added up over the sources
+        windows = _windows(buf, plan['src'], plan['start_blk'] + p, n_steps)
+        s = pairwise_sum(w[:, :, None] * pre(windows), axis=1)  # (N, K)
     else:  # batched: one source at a time, the windows of a source reduced as they are read
         wt = w.T  # (source, target)
         start_t = plan['start_blk'].T + p
