@@ -6,8 +6,9 @@ One step of a delay-coupled network (``update``):
 2. read every off-diagonal edge's delayed source value with **one gather** (indices
    precomputed at construction; the buffer is stored twice over so that no
    modulo is needed: the read index is ``start + pointer``);
-3. one weighted reduction gives :math:`s_i = \sum_j W_{ij}\,\mathrm{pre}(x_j(t - \tau_{ij}))`,
-   and the coupling kernel turns it into the current;
+3. one weighted reduction gives :math:`s_i = \sum_j W_{ij}\,\mathrm{pre}(x_j(t - \tau_{ij}))`
+   (added up over the sources as a tree of halves, :func:`pairwise_sum`), and the coupling
+   kernel turns it into the current;
 4. the current (plus network noise) is the node's first input. For ``*Step``
    nodes it is passed as a function of the stage state: the delayed sum is
    fixed for the step, while the zero-delay terms (the diagonal, the diffusive
