@@ -294,6 +294,18 @@ def test_missing_dt_says_how_to_set_it():
         brainmass.Simulator(brainmass.HopfStep(1))
 
 
+def test_repeated_runs_count_steps_like_the_first():
+    sim = brainmass.Simulator(brainmass.HopfStep(1), dt=0.1 * u.ms)
+    for duration, n in [(2 * u.ms, 20), (2.0 * u.ms, 20), (0.003 * u.second, 30), (2 * u.ms, 20)]:
+        assert sim.run(duration, monitors=['x'])['x'].shape == (n, 1)
+    res = sim.run(3 * u.ms, monitors=['x'], transient=1 * u.ms, sample_every=0.2 * u.ms)
+    assert res['x'].shape == (10, 1)
+    for _ in range(2):  # the warning comes on every call, pointing at the caller
+        with pytest.warns(UserWarning, match='not a multiple of dt') as caught:
+            sim.run(1.05 * u.ms, monitors=['x'])
+        assert caught[0].filename == __file__
+
+
 def test_bad_run_arguments():
     node = brainmass.HopfStep(1)
     sim = brainmass.Simulator(node, dt=0.1 * u.ms)

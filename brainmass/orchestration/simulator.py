@@ -84,6 +84,8 @@ class Simulator:
         self._initialised_batch = _UNSET
         self._delay_networks = None
         self._times = {}
+        self._step_ratios = {}  # (quantity key, name) -> steps as a float: skips the unit arithmetic
+        self._dt_in_ms = None  # (dt, dt in ms)
         self._states_traced = False
 
     # ------------------------------------------------------------------ public
@@ -147,15 +149,15 @@ class Simulator:
 
     # ------------------------------------------------------------- internals
     def _plan(self, duration, transient, sample_every):
-        n_steps = _steps(duration, self.dt, 'duration')
+        n_steps = self._steps(duration, 'duration')
         if n_steps < 1:
             raise ValueError(f'`duration` ({duration}) is shorter than dt ({self.dt}).')
-        n_transient = 0 if transient is None else _steps(transient, self.dt, 'transient', allow_zero=True)
+        n_transient = 0 if transient is None else self._steps(transient, 'transient')
         if n_transient < 0 or n_transient >= n_steps:
             raise ValueError(f'`transient` must be >= 0 and shorter than `duration`; got transient={transient}, '
                              f'duration={duration}.')
         every = 1 if sample_every is None else (
-            _steps(sample_every, self.dt, 'sample_every') if isinstance(sample_every, u.Quantity)
+            self._steps(sample_every, 'sample_every') if isinstance(sample_every, u.Quantity)
             else check_int_at_least(sample_every, 1, 'sample_every'))
         if every < 1:
             raise ValueError(f'`sample_every` must be at least one step; got {sample_every}.')
@@ -166,6 +168,20 @@ class Simulator:
                              f'({n_record} steps).')
         return dict(n_steps=n_steps, n_transient=n_transient, sample_every=every,
                     n_samples=n_samples, n_tail=n_record - n_samples * every)
+
+    def _steps(self, value, name):
+        """Number of dt steps in the time ``value`` (warn when not a whole multiple).
+
+        A repeated run with the same plain-number quantities skips the unit arithmetic
+        (~35 us per quantity); the rounding and its warning happen on every call.
+        """
+        key = _quantity_key(value)
+        ratio = self._step_ratios.get((key, name)) if key is not None else None
+        if ratio is None:
+            ratio = _step_ratio(value, self.dt, name)
+            if key is not None:
+                self._step_ratios[(key, name)] = ratio
+        return _whole_steps(ratio, value, self.dt, name)
 
     def _prepare_states(self, batch_size, init_states) -> bool:
         """Create the states when needed; True when the program must reset them first.
@@ -201,7 +217,9 @@ class Simulator:
         if self._delay_networks is None:
             self._delay_networks = [m for m in self.model.nodes().values()
                                     if getattr(m, '_plan', None) is not None and 'dt_ms' in m._plan]
-        dt_ms = float(u.get_magnitude(self.dt.to(u.ms)))
+        if self._dt_in_ms is None or self._dt_in_ms[0] is not self.dt:
+            self._dt_in_ms = (self.dt, float(u.get_magnitude(self.dt.to(u.ms))))
+        dt_ms = self._dt_in_ms[1]
         return any(not math.isclose(net._plan['dt_ms'], dt_ms, rel_tol=1e-9) for net in self._delay_networks)
 
     def _sample_times(self, plan):
@@ -402,8 +420,15 @@ def _check_dt(dt):
     return dt
 
 
-def _steps(value, dt, name, allow_zero=False):
-    """Number of dt steps in a time ``value`` (warn when not a whole multiple)."""
+def _quantity_key(value):
+    """A hashable key of a quantity with a plain-number mantissa (None otherwise)."""
+    if isinstance(value, u.Quantity) and isinstance(value.mantissa, (int, float)):
+        return float(value.mantissa), value.unit
+    return None
+
+
+def _step_ratio(value, dt, name):
+    """``value / dt`` as a float, after checking that ``value`` is a non-negative time."""
     if not isinstance(value, u.Quantity):
         raise TypeError(f'`{name}` must carry time units (e.g. 100 * u.ms); got {value!r}.')
     if not u.get_unit(value).has_same_dim(u.ms):
@@ -411,10 +436,15 @@ def _steps(value, dt, name, allow_zero=False):
     ratio = float(u.get_magnitude(value / dt))
     if ratio < 0:
         raise ValueError(f'`{name}` must be >= 0; got {value}.')
+    return ratio
+
+
+def _whole_steps(ratio, value, dt, name):
+    """``ratio`` rounded to whole steps (warn when it is not a whole number)."""
     steps = int(round(ratio))
     if not math.isclose(ratio, steps, rel_tol=1e-6, abs_tol=1e-6):
         warnings.warn(f'`{name}` ({value}) is not a multiple of dt ({dt}); using {steps} steps '
-                      f'({steps * dt}).', UserWarning, stacklevel=4)
+                      f'({steps * dt}).', UserWarning, stacklevel=5)
     return steps
 
 
