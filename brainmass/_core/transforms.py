@@ -39,6 +39,8 @@ def pairwise_sum(x, axis):
     by a few ulp.
     """
     n = x.shape[axis]
+    if n == 0:
+        return x.sum(axis)
     while n > 1:
         half = n // 2
         total = jax.lax.slice_in_dim(x, 0, half, axis=axis) + jax.lax.slice_in_dim(x, half, 2 * half, axis=axis)
