@@ -378,10 +378,21 @@ class Network(brainstate.nn.Dynamics):
         """Write the values of the block's n steps into the ring buffer; advance the pointer."""
         L, p = self._plan['L'], self.pointer.value
         cols = self.block_values.value[:, :n]  # (N, n[, B])
-        slots = (p + jnp.arange(n, dtype=jnp.int32)) % L
-        self.buffer.value = self.buffer.value.at[:, jnp.concatenate([slots, slots + L])].set(
-            jnp.concatenate([cols, cols], axis=1), unique_indices=True, mode='promise_in_bounds')
+        if self._adjoint_by_read_time():
+            self.buffer.value = _write_by_read_time(self._plan, self.buffer.value, cols, p, self._read_weights())
+        else:
+            self.buffer.value = _write_slots(self.buffer.value, cols, p, L)
         self.pointer.value = (p + n) % L
+
+    def _read_weights(self):
+        plan = self._plan
+        return None if 'sparse' in plan else u.get_magnitude(self.conn.value()) * plan['offdiag']
+
+    def _adjoint_by_read_time(self):
+        """Whether reverse mode carries the cotangents of the delayed sums by read time (see
+        :func:`_read_by_read_time`): a dense, constant ``conn``, the identity ``pre``, no batch axis."""
+        return (self._plan is not None and 'sparse' not in self._plan and not self._conn_trainable()
+                and type(self.coupling).pre is Coupling.pre and self.buffer.value.ndim == 2)
 
     def _delayed_block(self, n_steps):
         """Delayed sums of the next n_steps steps: (n_steps, N) or (n_steps, B, N).
@@ -389,8 +400,9 @@ class Network(brainstate.nn.Dynamics):
         A reverse pass recomputes the gathered windows (K x N x N values) from the ring buffer
         instead of storing them (:func:`recomputed_in_reverse`).
         """
-        plan, pre = self._plan, self.coupling.pre
-        w = None if 'sparse' in plan else u.get_magnitude(self.conn.value()) * plan['offdiag']
+        plan, pre, w = self._plan, self.coupling.pre, self._read_weights()
+        if self._adjoint_by_read_time():
+            return _read_by_read_time(plan, self.buffer.value, self.pointer.value, w, n_steps)
         sums = recomputed_in_reverse(lambda buf, p, w_: _block_sums(plan, pre, buf, p, w_, n_steps))
         return sums(self.buffer.value, self.pointer.value, w)
 
@@ -431,6 +443,98 @@ def _block_sums(plan, pre, buf, p, w, n_steps):
         s = jax.lax.fori_loop(0, n, add_source, jnp.zeros((n, n_steps, buf.shape[-1]), buf.dtype),
                               unroll=min(n, SOURCE_UNROLL))
     return jnp.moveaxis(s, 0, -1)  # (K, N) or (K, B, N)
+
+
+def _write_slots(buf, cols, p, L):
+    """buf with the n columns of cols written at ring slots p .. p + n - 1 (both copies)."""
+    slots = (p + jnp.arange(cols.shape[1], dtype=jnp.int32)) % L
+    return buf.at[:, jnp.concatenate([slots, slots + L])].set(
+        jnp.concatenate([cols, cols], axis=1), unique_indices=True, mode='promise_in_bounds')
+
+
+# ------------------------------------------------------------- reverse mode by read time
+# The delayed read of a block is linear in the ring buffer: rows[k, i] = sum_j w_ij buf[j, slot(t + k - d_ij)].
+# Its plain transpose scatter-adds every edge's K-step window into the buffer's cotangent, and the
+# transpose of the block write then reads the written slots back. Reverse mode instead carries, in
+# the buffer's place, the cotangents G of the delayed sums by the time they are read (row i = target
+# i, slot = read time mod L, stored twice over like the buffer): the read's transpose stores its K
+# rows of G, and the write's transpose gathers, for the value x_j(t) it wrote,
+# sum_i w_ij G[i, t + d_ij] - the forward read's access pattern and reduction, no scatter-add. The
+# two linear maps get these transposes through jax.lax.custom_linear_solve (identity matvec), which
+# keeps forward mode exact. Only the read and the write of the same network touch the carried
+# cotangent, so it never has to mean the buffer's; the initial history is a constant, so its
+# cotangent (which would need decoding) is never used.
+
+def _read_by_read_time(plan, buf, p, w, n_steps):
+    """The (n_steps, N) delayed sums of a block; its derivative carries the read-time transpose."""
+    @jax.custom_jvp
+    def read(b, p_, w_):
+        return _block_sums(plan, _identity, b, p_, w_, n_steps)
+
+    @read.defjvp
+    def read_jvp(primals, tangents):
+        b, p_, w_ = primals
+        return read(b, p_, w_), _read_linear(plan, tangents[0], p_, w_, n_steps)
+
+    return read(buf, p, w)
+
+
+def _write_by_read_time(plan, buf, cols, p, w):
+    """buf with the block's (N, n) values written; its derivative carries the read-time transpose."""
+    @jax.custom_jvp
+    def write(b, c, p_, w_):
+        return _write_slots(b, c, p_, plan['L'])
+
+    @write.defjvp
+    def write_jvp(primals, tangents):
+        b, c, p_, w_ = primals
+        return write(b, c, p_, w_), _write_linear(plan, tangents[0], tangents[1], p_, w_)
+
+    return write(buf, cols, p, w)
+
+
+def _read_linear(plan, dbuf, p, w, n_steps):
+    """The read as a linear map of the buffer whose transpose stores the rows' cotangents as G."""
+    L = plan['L']
+
+    def read(b):  # the rows, laid out in a buffer-shaped array (columns 0 .. n_steps - 1)
+        return jnp.zeros_like(b).at[:, :n_steps].set(_block_sums(plan, _identity, b, p, w, n_steps).T)
+
+    def read_transpose(ct):  # the rows' cotangents -> G at the read times' slots (both copies)
+        return _write_slots(jnp.zeros_like(ct), ct[:, :n_steps], p, L)
+
+    out = jax.lax.custom_linear_solve(lambda v: v, dbuf, solve=lambda _, b: read(b),
+                                      transpose_solve=lambda _, ct: read_transpose(ct))
+    return out[:, :n_steps].T
+
+
+def _write_linear(plan, dbuf, dcols, p, w):
+    """The block write as a linear map of (buffer, values) whose transpose gathers from G."""
+    n, L = dcols.shape[1], plan['L']
+    steps_t = jnp.asarray(plan['steps'].T, dtype=jnp.int32)  # (source, target)
+
+    def write(pair):
+        b, c = pair
+        return _write_slots(b, c, p, L), c * 0.
+
+    def write_transpose(ct):
+        g, _ = ct  # G by read time: row = target, slot = read time mod L (both copies)
+        start = p + steps_t  # x_j(t) was read by target i at t + d_ij
+        start = jnp.where(start >= L, start - L, start)
+        flat = jnp.arange(g.shape[0], dtype=jnp.int32)[None, :] * (2 * L) + start
+        ct_cols = pairwise_sum(w.T[:, :, None] * _flat_windows(g, flat, n), axis=1)  # (source, n)
+        return _write_slots(g, jnp.zeros_like(dcols), p, L), ct_cols
+
+    # each input made to depend on the other (one element, times zero), so that reverse mode always
+    # finds both linear (custom_linear_solve transposes only when every input is)
+    pair = (dbuf.at[0, 0].add(0. * dcols[0, 0]), dcols.at[0, 0].add(0. * dbuf[0, 0]))
+    new, _ = jax.lax.custom_linear_solve(lambda v: v, pair, solve=lambda _, b: write(b),
+                                         transpose_solve=lambda _, ct: write_transpose(ct))
+    return new
+
+
+def _identity(x):
+    return x
 
 
 def _flat_windows(buf, flat_start, n_steps):
