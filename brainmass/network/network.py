@@ -24,6 +24,14 @@ the steps of the block take their rows, and their values are written to the
 buffer at the end of the block. The results are those of the step-by-step
 program; the gather and the reduction are amortised over ``K`` steps.
 
+**Gradients.** The blocked read and write are linear in the buffer. For a dense,
+constant ``conn`` with the identity ``pre`` (every coupling but the sigmoidal
+Jansen-Rit one) and no batch axis, reverse mode carries the cotangents of the
+delayed sums by the time they are read instead of the buffer's cotangent, so the
+transpose of a block read is a gather-and-sum like the read itself rather than a
+scatter-add (``jax.lax.custom_linear_solve`` supplies the transposes; forward mode
+is unchanged). Other configurations use plain reverse mode.
+
 Memory is :math:`O(L N + N^2 K)` for a buffer of ``L = max_delay_steps + 1``
 slots. The buffer is source-major, ``(N, 2L)`` (``(N, 2L, B)`` with
 ``batch_size``), so a source's window of consecutive values is contiguous (and
@@ -390,9 +398,11 @@ class Network(brainstate.nn.Dynamics):
 
     def _adjoint_by_read_time(self):
         """Whether reverse mode carries the cotangents of the delayed sums by read time (see
-        :func:`_read_by_read_time`): a dense, constant ``conn``, the identity ``pre``, no batch axis."""
+        :func:`_read_by_read_time`): a dense, constant ``conn``, the identity ``pre``, no batch axis,
+        and a history from an initializer or a constant (its cotangent is never decoded)."""
         return (self._plan is not None and 'sparse' not in self._plan and not self._conn_trainable()
-                and type(self.coupling).pre is Coupling.pre and self.buffer.value.ndim == 2)
+                and type(self.coupling).pre is Coupling.pre and self.buffer.value.ndim == 2
+                and _constant_history(self.delay_init))
 
     def _delayed_block(self, n_steps):
         """Delayed sums of the next n_steps steps: (n_steps, N) or (n_steps, B, N).
@@ -535,6 +545,15 @@ def _write_linear(plan, dbuf, dcols, p, w):
 
 def _identity(x):
     return x
+
+
+def _constant_history(delay_init):
+    """Whether a delay history cannot carry a derivative: a braintools initializer or a constant."""
+    if isinstance(delay_init, braintools.init.Initialization):
+        return True
+    value = u.get_magnitude(delay_init) if isinstance(delay_init, u.Quantity) else delay_init
+    return isinstance(value, (int, float, np.ndarray, np.number)) or (
+        isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer))
 
 
 def _flat_windows(buf, flat_start, n_steps):
