@@ -85,9 +85,7 @@ def build_ours(n: int, k=K, batch: int | None = None, method: str = 'exp_euler')
     x0, y0 = initial_state(n)
     x0 = jnp.asarray(x0, dtype=jnp.float32)
 
-    def history(shape):  # (L, N) or (L, N, B): the history of x, held at x0
-        h = x0 if len(shape) == 2 else x0[:, None]
-        return jnp.broadcast_to(h, shape)
+    history = x0 if batch is None else x0[:, None]  # broadcast to (L, N) or (L, N, B): x held at x0
 
     node = brainmass.HopfStep(n, a=A, w=OMEGA, beta=BETA, init_x=x0, init_y=jnp.asarray(y0, jnp.float32),
                               method=method)
