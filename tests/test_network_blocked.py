@@ -134,3 +134,7 @@ def test_read_time_adjoint_is_used_where_it_applies_and_agrees_with_forward_mode
     fd_step = 1e-2
     fd = (loss_of(theta0 + fd_step) - loss_of(theta0 - fd_step)) / (2 * fd_step)
     np.testing.assert_allclose(float(jnp.sum(grad)), float(fd), rtol=2e-2)
+    if history == 'initializer':  # second order (forward over reverse) through the custom transposes
+        hess = jax.hessian(loss_of)(theta0)
+        fd_grad = (jax.grad(loss_of)(theta0 + fd_step) - jax.grad(loss_of)(theta0 - fd_step)) / (2 * fd_step)
+        np.testing.assert_allclose(float(jnp.sum(hess)), float(jnp.sum(fd_grad)), rtol=2e-2)

@@ -535,12 +535,13 @@ def _write_linear(plan, dbuf, dcols, p, w):
         ct_cols = pairwise_sum(w.T[:, :, None] * _flat_windows(g, flat, n), axis=1)  # (source, n)
         return _write_slots(g, jnp.zeros_like(dcols), p, L), ct_cols
 
-    # each input made to depend on the other (one element, times zero), so that reverse mode always
-    # finds both linear (custom_linear_solve transposes only when every input is)
+    # Each input depends on the other and the result on both outputs (one element, times zero):
+    # custom_linear_solve transposes only when every input is linear, and its derivative (second
+    # order) fails on a symbolic-zero input, which a dead output's cotangent would be.
     pair = (dbuf.at[0, 0].add(0. * dcols[0, 0]), dcols.at[0, 0].add(0. * dbuf[0, 0]))
-    new, _ = jax.lax.custom_linear_solve(lambda v: v, pair, solve=lambda _, b: write(b),
-                                         transpose_solve=lambda _, ct: write_transpose(ct))
-    return new
+    new, zeros = jax.lax.custom_linear_solve(lambda v: v, pair, solve=lambda _, b: write(b),
+                                             transpose_solve=lambda _, ct: write_transpose(ct))
+    return new.at[0, 0].add(0. * zeros[0, 0])
 
 
 def _identity(x):
