@@ -28,8 +28,9 @@ program; the gather and the reduction are amortised over ``K`` steps.
 constant ``conn`` with the identity ``pre`` (every coupling but the sigmoidal
 Jansen-Rit one), no batch axis and a ``delay_init`` that is a braintools
 initializer or a constant array (a Python callable might close over
-parameters, whose cotangent this scheme does not recover), reverse mode carries the cotangents of the
-delayed sums by the time they are read instead of the buffer's cotangent, so the
+parameters, whose cotangent this scheme does not recover), reverse mode
+carries the cotangents of the delayed sums by the time they are read instead
+of the buffer's cotangent, so the
 transpose of a block read is a gather-and-sum like the read itself rather than a
 scatter-add (``jax.lax.custom_linear_solve`` supplies the transposes; forward mode
 is unchanged). Other configurations use plain reverse mode.
