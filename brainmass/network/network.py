@@ -202,8 +202,12 @@ class Network(brainstate.nn.Dynamics):
                     flat=jnp.asarray(src * (2 * L) + start, dtype=jnp.int32),
                     flat_blk=jnp.asarray(src * (2 * L) + start_blk, dtype=jnp.int32),
                     src=jnp.asarray(src), start_blk=jnp.asarray(start_blk),
-                    offdiag=jnp.asarray(offdiag, dtype=brainstate.environ.dftype()))
-        if w is not None:  # a constant conn: its diagonal (the zero-delay self weights) once
+                    offdiag=jnp.asarray(offdiag, dtype=brainstate.environ.dftype()),
+                    # the read-time transpose reads G (row = target) at slot p + d_ij for source j
+                    steps_t=jnp.asarray(steps.T, dtype=jnp.int32),
+                    flat_g=jnp.asarray(src * (2 * L) + steps.T, dtype=jnp.int32))
+        if w is not None:  # a constant conn: its off-diagonal weights and diagonal (zero-delay self weights) once
+            plan['w'] = jnp.asarray(w, dtype=brainstate.environ.dftype())
             plan['diag'] = jnp.asarray(np.diagonal(np.asarray(u.get_magnitude(self.conn.value()))),
                                        dtype=brainstate.environ.dftype())
         if w is not None and np.count_nonzero(w) < SPARSE_DENSITY * w.size:
@@ -327,7 +331,7 @@ class Network(brainstate.nn.Dynamics):
             w = sp['w'] if gathered.ndim == 1 else sp['w'][:, None]
             s = jax.ops.segment_sum(w * pre(gathered), sp['tgt'], num_segments=self.n_node)
         else:
-            w = u.get_magnitude(self.conn.value()) * self._plan['offdiag']
+            w = self._read_weights()
             s = pairwise_sum(w * pre(gathered) if gathered.ndim == 2 else w[..., None] * pre(gathered), axis=1)
         return s if s.ndim == 1 else s.T
 
@@ -369,11 +373,12 @@ class Network(brainstate.nn.Dynamics):
         if n_steps > self.lookahead:
             raise ValueError(f'prefetched({n_steps}) exceeds the lookahead of this network ({self.lookahead} '
                              f'steps: its shortest weighted delay).')
-        self._block = (self._delayed_block(n_steps), n_steps)
+        by_read_time = self._adjoint_by_read_time()
+        self._block = (self._delayed_block(n_steps, by_read_time), n_steps)
         self.block_step.value = jnp.asarray(0, dtype=jnp.int32)
         try:
             yield
-            self._write_block(n_steps)
+            self._write_block(n_steps, by_read_time)
         finally:
             self._block = None
 
@@ -385,36 +390,40 @@ class Network(brainstate.nn.Dynamics):
         self.block_step.value = k + 1
         return jax.lax.dynamic_index_in_dim(rows, k, axis=0, keepdims=False)
 
-    def _write_block(self, n):
+    def _write_block(self, n, by_read_time):
         """Write the values of the block's n steps into the ring buffer; advance the pointer."""
         L, p = self._plan['L'], self.pointer.value
         cols = self.block_values.value[:, :n]  # (N, n[, B])
-        if self._adjoint_by_read_time():
+        if by_read_time:
             self.buffer.value = _write_by_read_time(self._plan, self.buffer.value, cols, p, self._read_weights())
         else:
             self.buffer.value = _write_slots(self.buffer.value, cols, p, L)
         self.pointer.value = (p + n) % L
 
     def _read_weights(self):
+        """The dense off-diagonal weights of the delayed read (None for a sparse edge list)."""
         plan = self._plan
-        return None if 'sparse' in plan else u.get_magnitude(self.conn.value()) * plan['offdiag']
+        if 'sparse' in plan:
+            return None
+        return plan['w'] if 'w' in plan else u.get_magnitude(self.conn.value()) * plan['offdiag']
 
     def _adjoint_by_read_time(self):
         """Whether reverse mode carries the cotangents of the delayed sums by read time (see
         :func:`_read_by_read_time`): a dense, constant ``conn``, the identity ``pre``, no batch axis,
         and a history from an initializer or a constant (its cotangent is never decoded)."""
-        return (self._plan is not None and 'sparse' not in self._plan and not self._conn_trainable()
-                and type(self.coupling).pre is Coupling.pre and self.buffer.value.ndim == 2
-                and _constant_history(self.delay_init))
+        plan = self._plan
+        return ('w' in plan and 'sparse' not in plan and type(self.coupling).pre is Coupling.pre
+                and self.buffer.value.ndim == 2 and _constant_history(self.delay_init))
 
-    def _delayed_block(self, n_steps):
+    def _delayed_block(self, n_steps, by_read_time):
         """Delayed sums of the next n_steps steps: (n_steps, N) or (n_steps, B, N).
 
-        A reverse pass recomputes the gathered windows (K x N x N values) from the ring buffer
+        With ``by_read_time`` reverse mode uses the read-time transposes (:func:`_read_by_read_time`);
+        otherwise it recomputes the gathered windows (K x N x N values) from the ring buffer
         instead of storing them (:func:`recomputed_in_reverse`).
         """
         plan, pre, w = self._plan, self.coupling.pre, self._read_weights()
-        if self._adjoint_by_read_time():
+        if by_read_time:
             return _read_by_read_time(plan, self.buffer.value, self.pointer.value, w, n_steps)
         sums = recomputed_in_reverse(lambda buf, p, w_: _block_sums(plan, pre, buf, p, w_, n_steps))
         return sums(self.buffer.value, self.pointer.value, w)
@@ -524,7 +533,6 @@ def _read_linear(plan, dbuf, p, w, n_steps):
 def _write_linear(plan, dbuf, dcols, p, w):
     """The block write as a linear map of (buffer, values) whose transpose gathers from G."""
     n, L = dcols.shape[1], plan['L']
-    steps_t = jnp.asarray(plan['steps'].T, dtype=jnp.int32)  # (source, target)
 
     def write(pair):
         b, c = pair
@@ -532,9 +540,8 @@ def _write_linear(plan, dbuf, dcols, p, w):
 
     def write_transpose(ct):
         g, _ = ct  # G by read time: row = target, slot = read time mod L (both copies)
-        start = p + steps_t  # x_j(t) was read by target i at t + d_ij
-        start = jnp.where(start >= L, start - L, start)
-        flat = jnp.arange(g.shape[0], dtype=jnp.int32)[None, :] * (2 * L) + start
+        # x_j(t) was read by target i at t + d_ij: G's window starts at slot (p + d_ij) mod L, row i
+        flat = plan['flat_g'] + p - jnp.where(plan['steps_t'] + p >= L, L, 0)  # (source, target)
         ct_cols = pairwise_sum(w.T[:, :, None] * _flat_windows(g, flat, n), axis=1)  # (source, n)
         return _write_slots(g, jnp.zeros_like(dcols), p, L), ct_cols
 

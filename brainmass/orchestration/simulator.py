@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.transforms import recomputed_in_reverse
-from .._core.units import is_traced, unit_name
+from .._core.units import is_traced, time_to_ms, unit_name
 from .._core.validation import check_choice, check_int_at_least
 from .monitors import Observer
 
@@ -85,7 +85,7 @@ class Simulator:
         self._delay_networks = None
         self._times = {}
         self._step_ratios = {}  # (quantity key, name) -> steps as a float: skips the unit arithmetic
-        self._dt_in_ms = None  # (dt, dt in ms)
+        self._dt_ms = float(time_to_ms(self.dt, 'dt'))
         self._states_traced = False
 
     # ------------------------------------------------------------------ public
@@ -217,10 +217,7 @@ class Simulator:
         if self._delay_networks is None:
             self._delay_networks = [m for m in self.model.nodes().values()
                                     if getattr(m, '_plan', None) is not None and 'dt_ms' in m._plan]
-        if self._dt_in_ms is None or self._dt_in_ms[0] is not self.dt:
-            self._dt_in_ms = (self.dt, float(u.get_magnitude(self.dt.to(u.ms))))
-        dt_ms = self._dt_in_ms[1]
-        return any(not math.isclose(net._plan['dt_ms'], dt_ms, rel_tol=1e-9) for net in self._delay_networks)
+        return any(not math.isclose(net._plan['dt_ms'], self._dt_ms, rel_tol=1e-9) for net in self._delay_networks)
 
     def _sample_times(self, plan):
         key = (plan['n_transient'], plan['sample_every'], plan['n_samples'])
