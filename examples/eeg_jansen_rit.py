@@ -14,7 +14,6 @@ Run: ``python examples/eeg_jansen_rit.py`` (about 20 s on 2 cores).
 """
 import brainstate
 import brainunit as u
-import jax.numpy as jnp
 import numpy as np
 
 import brainmass

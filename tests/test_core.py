@@ -1,5 +1,4 @@
 """Foundation: the *Step contract, integrators, noise, Simulator."""
-import warnings
 
 import brainstate
 import brainunit as u
@@ -13,9 +12,7 @@ from scipy.optimize import brentq
 import brainmass
 from brainmass._core.step import StepModel
 
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
+from _helpers import mag
 
 
 # ----------------------------------------------------------------- Hopf

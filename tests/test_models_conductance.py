@@ -11,12 +11,10 @@ import brainmass
 from brainmass.models.coombes_byrne import CoombesByrneStep
 from brainmass.models.larter_breakspear import LarterBreakspearStep
 
+from _helpers import distinct_methods, mag
+
 DT = 0.1 * u.ms
 MODELS = [CoombesByrneStep, LarterBreakspearStep]
-
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
 
 
 def per_ms(q):
@@ -165,16 +163,6 @@ def test_lb_network_with_jr_sigmoid_is_breakspear_coupling():
 
 
 # ------------------------------------------------ integrators, gradient, noise, network
-def distinct_methods():
-    """Every name of brainmass.list_methods(); aliases of one scheme (heun = rk2) are run once."""
-    from brainmass._core.integrators import INTEGRATORS
-    seen, out = set(), []
-    for m in brainmass.list_methods():
-        fn = INTEGRATORS.get(m, m)
-        if fn not in seen:
-            seen.add(fn)
-            out.append(m)
-    return out
 
 
 @pytest.mark.parametrize('cls', MODELS)

@@ -10,12 +10,10 @@ from scipy.optimize import brentq
 import brainmass
 from brainmass.models.epileptor import EpileptorStep
 
+from _helpers import mag
+
 VARS = ('x1', 'y1', 'z', 'x2', 'y2', 'g')
 INIT = [-1.6, -12., 3.2, -1., 0., -0.16]
-
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
 
 
 def per_ms(q):

@@ -9,12 +9,10 @@ from scipy.integrate import solve_ivp
 import brainmass
 from brainmass.models.jansen_rit import JansenRitStep, JansenRitTR
 
+from _helpers import distinct_methods, mag
+
 DT = 0.1 * u.ms
 MV_PER_MS = u.mV / u.ms
-
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
 
 
 # ---------------------------------- numpy transcription of Jansen & Rit (1995), time in ms
@@ -159,16 +157,6 @@ def test_tr_model_checks_its_steps():
 
 
 # ------------------------------------------------ integrators, gradient, noise, network
-def distinct_methods():
-    """Every name of brainmass.list_methods(); aliases of one scheme (heun = rk2) are run once."""
-    from brainmass._core.integrators import INTEGRATORS
-    seen, out = set(), []
-    for m in brainmass.list_methods():
-        fn = INTEGRATORS.get(m, m)
-        if fn not in seen:
-            seen.add(fn)
-            out.append(m)
-    return out
 
 
 def test_every_integrator_runs_finite():

@@ -1,5 +1,4 @@
 """Lorenz, Linear, ThresholdLinear, Kuramoto and HORN: equations, signatures, contract."""
-import math
 
 import brainstate
 import braintools
@@ -14,17 +13,7 @@ from brainmass.models.kuramoto import KuramotoNetwork
 from brainmass.models.linear import LinearStep, ThresholdLinearStep
 from brainmass.models.lorenz import LorenzStep
 
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
-
-
-def rhs(model, state, *inputs):
-    """The model's right-hand side (per ms magnitudes) at ``state``."""
-    with brainstate.environ.context(dt=0.1 * u.ms):
-        brainstate.nn.init_all_states(model)
-        d = model.derivative({k: jnp.asarray(v) for k, v in state.items()}, 0. * u.ms, *inputs)
-    return {k: np.asarray(v.to_decimal(u.kHz)) for k, v in d.items()}
+from _helpers import mag, rhs
 
 
 RNG = np.random.default_rng(7)

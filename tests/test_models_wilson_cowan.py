@@ -13,16 +13,14 @@ from brainmass.models.wilson_cowan_variants import (
     WilsonCowanLinearStep, WilsonCowanNoSaturationStep, WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep,
     WilsonCowanThreePopulationStep)
 
+from _helpers import distinct_methods, mag
+
 DT = 0.1 * u.ms
 VARIANTS = [WilsonCowanNoSaturationStep, WilsonCowanSymmetricStep, WilsonCowanSimplifiedStep,
             WilsonCowanLinearStep, WilsonCowanDivisiveStep, WilsonCowanDivisiveInputStep,
             WilsonCowanDelayedStep, WilsonCowanAdaptiveStep, WilsonCowanThreePopulationStep]
 #: one trainable parameter per class for the gradient test
 TRAINABLE = {WilsonCowanSymmetricStep: 'a', WilsonCowanSimplifiedStep: 'w_exc'}
-
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
 
 
 def per_ms(q):
@@ -234,16 +232,6 @@ def test_three_population_steady_state():
 
 
 # --------------------------------------------------- integrators, gradients, noise, network
-def distinct_methods():
-    """Every name of brainmass.list_methods(); aliases of one scheme (heun = rk2) are run once."""
-    from brainmass._core.integrators import INTEGRATORS
-    seen, out = set(), []
-    for m in brainmass.list_methods():
-        fn = INTEGRATORS.get(m, m)
-        if fn not in seen:
-            seen.add(fn)
-            out.append(m)
-    return out
 
 
 @pytest.mark.parametrize('cls', VARIANTS)

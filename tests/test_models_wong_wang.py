@@ -10,9 +10,7 @@ from scipy.integrate import solve_ivp
 import brainmass
 from brainmass.models.wong_wang import WongWangExcInhStep, WongWangStep, fic_tuning, transfer_function
 
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
+from _helpers import mag
 
 
 def per_ms(q):

@@ -5,9 +5,7 @@ import numpy as np
 
 import brainmass
 
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
+from _helpers import mag
 
 
 def test_bold_monitor_matches_offline_bold_of_full_trace():

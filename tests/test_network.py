@@ -12,9 +12,7 @@ from scipy.integrate import solve_ivp
 import brainmass
 from brainmass._core.step import StepModel
 
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
+from _helpers import mag
 
 
 def random_w(n, seed=0, density=1.0):

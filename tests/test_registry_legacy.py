@@ -11,14 +11,12 @@ from brainmass.models import legacy
 from brainmass.models.registry import ModelInfo, list_models, load_all_models, model_details, models_table
 from brainmass.models.wong_wang import WongWangExcInhStep
 
+from _helpers import mag
+
 
 def old(name):
     """The deprecated ``brainmass.<name>``."""
     return getattr(brainmass, name)
-
-
-def mag(x):
-    return np.asarray(u.get_magnitude(x))
 
 
 # ----------------------------------------------------------------- registry

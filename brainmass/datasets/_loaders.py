@@ -24,7 +24,6 @@ Distances / tract lengths in files are read as millimetres.
 from __future__ import annotations
 
 import csv
-import io
 import os
 import zipfile
 from pathlib import Path
