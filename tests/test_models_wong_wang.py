@@ -267,9 +267,6 @@ def test_runs_in_a_network(cls, var):
 
 
 def test_wong_wang_theta_is_the_threshold_current():
-    import brainunit as u
-    from brainmass import WongWangStep
-
     assert float(WongWangStep(1, theta=0.4 * u.nA).b.value()) == pytest.approx(108.0)  # the paper's b
     assert float(WongWangStep(1, theta=0.31).b.value()) == pytest.approx(270 * 0.31)    # plain numbers: nA
     with pytest.raises(ValueError, match='either `b` or `theta`'):

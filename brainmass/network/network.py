@@ -201,7 +201,7 @@ class Network(brainstate.nn.Dynamics):
         plan = dict(dt_ms=float(dt_ms), L=L, K=K, steps=steps,
                     flat=jnp.asarray(src * (2 * L) + start, dtype=jnp.int32),
                     flat_blk=jnp.asarray(src * (2 * L) + start_blk, dtype=jnp.int32),
-                    src=jnp.asarray(src), start_blk=jnp.asarray(start_blk),
+                    start_blk=jnp.asarray(start_blk),
                     offdiag=jnp.asarray(offdiag, dtype=brainstate.environ.dftype()),
                     # the read-time transpose reads G (row = target) at slot p + d_ij for source j
                     steps_t=jnp.asarray(steps.T, dtype=jnp.int32),
