@@ -12,7 +12,12 @@ run, so the figures do not depend on the machine's load.
   residuals, so memory grows linearly with the number of steps;
 * ``Simulator.run(..., checkpoint=True)`` (``brainstate.transform.checkpointed_for_loop``,
   base 16): only checkpoints are stored and segments are recomputed, so memory
-  grows sub-linearly (about ``base * log_base(steps)`` step states).
+  grows sub-linearly (about ``base * log_base(steps)`` step states);
+* forward mode (``Fitter(..., gradient='forward')``, what ``'auto'`` picks for one
+  parameter value): no residuals per step; what grows is only the recorded output
+  that the loss compares (steps x N values, as in the forward run) and its tangent.
+
+The first two use ``gradient='reverse'``.
 
 The growth exponent is the slope of log(temp) against log(steps) between the
 shortest and longest run (1 = linear).
@@ -35,7 +40,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import _workload as W  # noqa: E402
 
 
-def memory(n, duration_ms, checkpoint):
+def memory(n, duration_ms, checkpoint, gradient='reverse'):
     """(temp bytes, total bytes) of the compiled value-and-gradient program."""
     import brainstate
     import brainunit as u
@@ -52,7 +57,7 @@ def memory(n, duration_ms, checkpoint):
         return sim.run(duration_ms * u.ms, monitors=['node.x'], checkpoint=checkpoint)['node.x']
 
     loss_of, theta0 = Fitter(sim.model, predict=predict,
-                             objective=lambda p, t: jnp.mean((p - t) ** 2)).make_loss(target)
+                             objective=lambda p, t: jnp.mean((p - t) ** 2), gradient=gradient).make_loss(target)
     stats = jax.jit(jax.value_and_grad(loss_of)).lower(theta0).compile().memory_analysis()
     temp = int(stats.temp_size_in_bytes)
     total = temp + int(stats.argument_size_in_bytes) + int(stats.output_size_in_bytes) + \
@@ -72,17 +77,19 @@ def main():
     durations = sorted(args.durations_ms)
     steps = [W.n_steps(d) for d in durations]
     print(f'N = {args.n}, dt = {W.DT_MS} ms; XLA compiled memory of jit(value_and_grad(loss)) wrt k')
-    print(f'{"duration":>10s} {"steps":>7s} {"temp (no ckpt)":>16s} {"temp (ckpt)":>14s} {"ratio":>7s}')
-    plain, ckpt = [], []
+    print(f'{"duration":>10s} {"steps":>7s} {"temp (no ckpt)":>16s} {"temp (ckpt)":>14s} {"ratio":>7s} '
+          f'{"temp (forward mode)":>21s}')
+    plain, ckpt, fwd = [], [], []
     for d, s in zip(durations, steps):
         plain.append(memory(args.n, d, False)[0])
         ckpt.append(memory(args.n, d, True)[0])
+        fwd.append(memory(args.n, d, False, gradient='forward')[0])
         print(f'{d:8.0f}ms {s:7d} {plain[-1] / 2**20:13.2f} MiB {ckpt[-1] / 2**20:11.2f} MiB '
-              f'{plain[-1] / max(ckpt[-1], 1):7.1f}', flush=True)
+              f'{plain[-1] / max(ckpt[-1], 1):7.1f} {fwd[-1] / 2**20:17.2f} MiB', flush=True)
     if len(durations) > 1:
-        e_plain, e_ckpt = exponent(steps, plain), exponent(steps, ckpt)
-        print(f'growth exponent (temp ~ steps^e): without checkpointing e = {e_plain:.2f}; '
-              f'with checkpointing e = {e_ckpt:.2f}')
+        e_plain, e_ckpt, e_fwd = exponent(steps, plain), exponent(steps, ckpt), exponent(steps, fwd)
+        print(f'growth exponent (temp ~ steps^e): reverse mode without checkpointing e = {e_plain:.2f}; '
+              f'with checkpointing e = {e_ckpt:.2f}; forward mode e = {e_fwd:.2f}')
         print('sub-linear with checkpointing: ' + ('yes' if e_ckpt < 0.8 else 'NO') +
               '; linear without: ' + ('yes' if e_plain > 0.9 else 'NO'))
 

@@ -127,6 +127,7 @@ def test_scipy_recovers_k(target):
     predict = Counted(net)
     fitter = Fitter(net, predict=predict, backend='scipy', transient=TRANSIENT)
     result = fitter.fit(target, n_steps=30)
+    assert fitter.gradient_mode == 'forward'  # one parameter value: forward-mode gradients
     k = float(result.best_params['k'])
     assert result.best_loss <= 0.1 * result.initial_loss or abs(k - K_TRUE) / K_TRUE < 0.10, result
     assert result.optimizer == 'L-BFGS-B' and result.raw.nit <= 30
@@ -153,6 +154,91 @@ def test_forward_mode_derivative_matches_reverse_gradient():
     np.testing.assert_allclose(float(forward), float(reverse), rtol=1e-3)
 
 
+@pytest.mark.parametrize('fit_a', [False, True])
+def test_gradient_modes_agree_with_each_other_and_finite_differences(fit_a):
+    """'auto' differentiates one parameter value in forward mode and two in reverse mode;
+    'forward' and 'reverse' give the same gradient, which central differences confirm."""
+    brainstate.environ.set(dt=DT)
+    target = 0.1 * np.ones((200, N), dtype=np.float32)
+    grads, modes, losses = {}, {}, {}
+    for gradient in ('auto', 'forward', 'reverse'):
+        net = make_network(k=0.3, fit_a=fit_a)
+        fitter = Fitter(net, predict=Counted(net, 20 * u.ms), objective=objectives.timeseries_rmse(),
+                        gradient=gradient)
+        losses[gradient], theta0 = fitter.make_loss(target)
+        grads[gradient] = np.asarray(jax.jit(jax.grad(losses[gradient]))(theta0))
+        modes[gradient] = fitter.gradient_mode
+        assert f'gradient={gradient!r}' in repr(fitter)
+    assert modes == {'auto': 'reverse' if fit_a else 'forward', 'forward': 'forward', 'reverse': 'reverse'}
+    assert grads['auto'].shape == theta0.shape and np.all(np.abs(grads['reverse']) > 1e-4)
+    np.testing.assert_allclose(grads['forward'], grads['reverse'], rtol=1e-3)
+    np.testing.assert_allclose(grads['auto'], grads['reverse'], rtol=1e-3)
+    step = 1e-2
+    fd = [(losses['reverse'](theta0.at[i].add(step)) - losses['reverse'](theta0.at[i].add(-step))) / (2 * step)
+          for i in range(theta0.size)]
+    np.testing.assert_allclose(grads['forward'], np.asarray(fd), rtol=2e-2)
+    if not fit_a:  # second order through the forward-mode rule
+        hess = jax.hessian(losses['forward'])(theta0)
+        g = jax.grad(losses['forward'])
+        np.testing.assert_allclose(np.ravel(hess), (g(theta0 + step) - g(theta0 - step)) / (2 * step), rtol=2e-2)
+
+
+def test_auto_gradient_takes_reverse_mode_through_a_custom_vjp_function():
+    """jax has no forward-mode derivative of a custom_vjp function: 'auto' falls back to reverse mode,
+    'forward' says why it cannot."""
+    @jax.custom_vjp
+    def soft(x):
+        return jnp.tanh(x)
+
+    soft.defvjp(lambda x: (jnp.tanh(x), x), lambda x, g: (g * (1. - jnp.tanh(x) ** 2),))
+
+    class One(brainstate.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = brainstate.nn.Param(0.2)
+
+    def loss(m):
+        return (soft(m.p.value()) - 0.5) ** 2
+
+    fitter = Fitter(One(), braintools.optim.Adam(lr=0.05), loss_fn=loss)
+    assert fitter.gradient_mode == 'forward'  # one value; nothing traced yet
+    result = fitter.fit(n_steps=150)
+    assert fitter.gradient_mode == 'reverse'
+    assert float(result.best_params['p']) == pytest.approx(float(np.arctanh(0.5)), abs=0.02)
+    with pytest.raises(ValueError, match="gradient='forward'.*custom_vjp.*'reverse'"):
+        Fitter(One(), loss_fn=loss, gradient='forward').make_loss()
+
+
+@pytest.mark.parametrize('size', [1, 3])
+def test_derivatives_by_forward_mode_equal_plain_autodiff(size):
+    """The forward-mode rule gives jax's own derivatives (grad with aux, jvp, hessian, under vmap and jit)
+    and refuses to differentiate its data arguments."""
+    from brainmass._core.transforms import derivatives_by_forward_mode
+
+    def f(theta, data):
+        x = theta[0] * jnp.sin(theta[-1] * data) + jnp.sum(theta)
+        return jnp.sum(x ** 2), (x, jnp.arange(3))  # an integer output too
+
+    g, data = derivatives_by_forward_mode(f), jnp.linspace(0., 1., 5)
+    theta = jnp.linspace(0.7, 1.3, size)
+    (value, (x, ints)), grad = jax.value_and_grad(g, has_aux=True)(theta, data)
+    (value_ref, (x_ref, _)), grad_ref = jax.value_and_grad(f, has_aux=True)(theta, data)
+    assert float(value) == pytest.approx(float(value_ref), rel=1e-6)
+    np.testing.assert_allclose(x, x_ref, rtol=1e-6)
+    assert ints.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-5)
+    loss, loss_ref = (lambda t: g(t, data)[0]), (lambda t: f(t, data)[0])
+    direction = jnp.linspace(-1., 2., size)
+    np.testing.assert_allclose(jax.jvp(loss, (theta,), (direction,))[1],
+                               jax.jvp(loss_ref, (theta,), (direction,))[1], rtol=1e-5)
+    np.testing.assert_allclose(jax.hessian(loss)(theta), jax.hessian(loss_ref)(theta), rtol=1e-4, atol=1e-5)
+    batch = jnp.stack([theta, 2 * theta])
+    np.testing.assert_allclose(jax.jit(jax.vmap(jax.grad(loss)))(batch), jax.vmap(jax.grad(loss_ref))(batch),
+                               rtol=1e-5)
+    with pytest.raises(TypeError, match='first argument'):
+        jax.grad(lambda d: g(theta, d)[0])(data)
+
+
 # ----------------------------------------- back ends on a simulation-free model
 class Quadratic(brainstate.nn.Module):
     def __init__(self, p0=0.5, q0=1.0):
@@ -165,17 +251,20 @@ def quad_loss(m):
     return (m.p.value() - 3.) ** 2 + jnp.sum((m.q.value() - jnp.array([-1., 2.])) ** 2)
 
 
-@pytest.mark.parametrize('backend,optimizer,n_steps', [
-    ('grad', braintools.optim.Adam(lr=0.1), 300),
-    ('nevergrad', {'method': 'CMA', 'popsize': 8}, 40),
-    ('nevergrad', 'TwoPointsDE', 30),
-    ('scipy', 'L-BFGS-B', 50),
-    ('scipy', {'method': 'Nelder-Mead', 'xatol': 1e-6, 'fatol': 1e-10}, 400),
+@pytest.mark.parametrize('backend,optimizer,n_steps,gradient', [
+    ('grad', braintools.optim.Adam(lr=0.1), 300, 'auto'),
+    ('grad', braintools.optim.Adam(lr=0.1), 300, 'forward'),
+    ('nevergrad', {'method': 'CMA', 'popsize': 8}, 40, 'auto'),
+    ('nevergrad', 'TwoPointsDE', 30, 'auto'),
+    ('scipy', 'L-BFGS-B', 50, 'auto'),
+    ('scipy', 'L-BFGS-B', 50, 'forward'),
+    ('scipy', {'method': 'Nelder-Mead', 'xatol': 1e-6, 'fatol': 1e-10}, 400, 'auto'),
 ])
-def test_loss_fn_backends_reach_the_optimum(backend, optimizer, n_steps):
+def test_loss_fn_backends_reach_the_optimum(backend, optimizer, n_steps, gradient):
     model = Quadratic()
     space = {'q': (-5., 5.)} if backend != 'grad' else None
-    fitter = Fitter(model, optimizer, loss_fn=quad_loss, backend=backend, search_space=space)
+    fitter = Fitter(model, optimizer, loss_fn=quad_loss, backend=backend, search_space=space, gradient=gradient)
+    assert fitter.gradient_mode == ('forward' if gradient == 'forward' else 'reverse')  # three values
     result = fitter.fit(n_steps=n_steps)
     tol = 0.1 if backend == 'nevergrad' else 0.02
     assert float(result.best_params['p']) == pytest.approx(3., abs=tol), result
@@ -249,6 +338,8 @@ def test_no_trainable_parameters_says_how_to_mark_one():
 def test_unknown_backend_lists_choices():
     with pytest.raises(ValueError, match="'grad', 'nevergrad', 'scipy'"):
         Fitter(Quadratic(), loss_fn=quad_loss, backend='adam')
+    with pytest.raises(ValueError, match=r"`gradient` 'adjoint'.*'auto', 'forward', 'reverse'"):
+        Fitter(Quadratic(), loss_fn=quad_loss, gradient='adjoint')
 
 
 def test_search_space_unknown_parameter_lists_known_ones():

@@ -66,7 +66,8 @@ def test_blocked_gradient_equals_forward_mode(case, run_kwargs):
         return sim.run(12.3 * u.ms, monitors=['node.x'], **run_kwargs)['node.x']
 
     target = jnp.zeros_like(u.get_magnitude(predict(net)))
-    fitter = brainmass.Fitter(net, predict=predict, objective=lambda p, t: jnp.mean((p - t + 0.05) ** 2))
+    fitter = brainmass.Fitter(net, predict=predict, objective=lambda p, t: jnp.mean((p - t + 0.05) ** 2),
+                              gradient='reverse')
     loss_of, theta0 = fitter.make_loss(target)
     grad = jax.grad(loss_of)(theta0)
     _, tangent = jax.jvp(loss_of, (theta0,), (jnp.ones_like(theta0),))
@@ -123,8 +124,8 @@ def test_read_time_adjoint_is_used_where_it_applies_and_agrees_with_forward_mode
         return sim.run(9.7 * u.ms, monitors=['node.x'], transient=1.3 * u.ms)['node.x']
 
     target = jnp.zeros_like(u.get_magnitude(predict(net)))
-    loss_of, theta0 = brainmass.Fitter(net, predict=predict,
-                                       objective=lambda p, t: jnp.mean((p - t + 0.05) ** 2)).make_loss(target)
+    loss_of, theta0 = brainmass.Fitter(net, predict=predict, objective=lambda p, t: jnp.mean((p - t + 0.05) ** 2),
+                                       gradient='reverse').make_loss(target)
     uses_custom = 'custom_linear_solve' in str(jax.make_jaxpr(jax.grad(loss_of))(theta0))
     assert uses_custom == (history == 'initializer')
     grad = jax.grad(loss_of)(theta0)

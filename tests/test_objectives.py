@@ -164,6 +164,8 @@ IDS = [f.__name__ for f in ALL]
 # All objectives traced into one program per transform: one compile each.
 VALUE_AND_GRADS = jax.jit(lambda p, t: [jax.value_and_grad(f)(p, t) for f in ALL])
 VMAPPED = jax.jit(jax.vmap(lambda p, t: jnp.stack([f(p, t) for f in ALL])))
+# forward mode (what a one-parameter Fitter differentiates with by default)
+JVPS = jax.jit(lambda p, t, v: [jax.jvp(lambda q: f(q, t), (p,), (v,))[1] for f in ALL])
 
 
 def with_constant_segments(x):
@@ -177,7 +179,11 @@ def with_constant_segments(x):
 def transformed():
     x, y = series(0), series(1)
     xc = with_constant_segments(x)
+    direction = jnp.asarray(series(2))
     return dict(
+        direction=direction,
+        jvp=JVPS(jnp.asarray(x), jnp.asarray(y), direction),
+        jvp_const=JVPS(jnp.asarray(xc), jnp.asarray(y), direction),
         eager=[f(x, y) for f in ALL],
         vg=VALUE_AND_GRADS(jnp.asarray(x), jnp.asarray(y)),
         vg_const=VALUE_AND_GRADS(jnp.asarray(xc), jnp.asarray(y)),
@@ -202,6 +208,16 @@ def test_grad_finite_with_constant_segments(i, transformed):
     value, g = transformed['vg_const'][i]
     assert bool(jnp.isfinite(value)) and bool(jnp.all(jnp.isfinite(g)))
     np.testing.assert_allclose(value, transformed['eager_const'][i], **TOL)
+
+
+@pytest.mark.parametrize('i', range(len(ALL)), ids=IDS)
+def test_forward_mode_derivative_equals_the_gradient(i, transformed):
+    """jax.jvp of each objective (finite, also on constant segments) equals <grad, direction>."""
+    for jvp, vg in (('jvp', 'vg'), ('jvp_const', 'vg_const')):
+        tangent, (_, g) = transformed[jvp][i], transformed[vg][i]
+        assert bool(jnp.isfinite(tangent))
+        expected = float(jnp.sum(g * transformed['direction']))
+        np.testing.assert_allclose(float(tangent), expected, rtol=1e-3, atol=1e-5)
 
 
 def test_constant_column_gives_zero_correlation(xy):

@@ -17,6 +17,11 @@ trainable parameters (the ``brainstate.ParamState`` inside every
    ``jax.value_and_grad`` ('grad', 'scipy'), ``jax.vmap`` over a population
    ('nevergrad').
 
+Gradients: ``gradient='auto'`` (default) differentiates one parameter value in
+forward mode (the Jacobian by ``jax.jvp``, transposed for ``jax.grad``:
+cheaper than reverse mode through a long loop, and no memory per step) and
+several in reverse mode; ``'forward'`` / ``'reverse'`` force one.
+
 Back ends
 ---------
 ``'grad'``
@@ -56,13 +61,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.transforms import derivatives_by_forward_mode, uses_primitive
 from .._core.units import is_traced
 from .._core.validation import check_int_at_least, format_choices
 
 __all__ = ['Fitter', 'FitResult', 'FitParameter', 'trainable_parameters', 'transform_bounds',
-           'BACKENDS', 'SCIPY_METHODS']
+           'BACKENDS', 'GRADIENTS', 'SCIPY_METHODS']
 
 BACKENDS = ('grad', 'nevergrad', 'scipy')
+#: how the gradient of the loss is computed ('auto': forward mode for one parameter value, else reverse)
+GRADIENTS = ('auto', 'forward', 'reverse')
 #: scipy.optimize.minimize methods that honour box bounds
 SCIPY_METHODS = ('L-BFGS-B', 'TNC', 'SLSQP', 'trust-constr', 'Nelder-Mead', 'Powell', 'COBYLA', 'COBYQA')
 _SCIPY_GRADIENT_METHODS = ('L-BFGS-B', 'TNC', 'SLSQP', 'trust-constr')
@@ -349,7 +357,22 @@ class _Program:
         self.state_values = tuple(s.value for s in self.states)
         self.jaxpr = sf.get_jaxpr_by_cache(key)
         self.out_treedef = sf.get_out_treedef_by_cache(key)
+        self.gradient_mode = self._gradient_mode(fitter)
+        self.differentiable = (derivatives_by_forward_mode(self.__call__) if self.gradient_mode == 'forward'
+                               else self.__call__)
         self.canonical = None  # the compiled evaluation whose values are reported
+
+    def _gradient_mode(self, fitter):
+        """The fitter's mode, unless the computation holds a ``custom_vjp`` function (jax cannot
+        differentiate those in forward mode): then 'auto' takes reverse mode and 'forward' raises."""
+        mode = fitter._mode_by_size()
+        if mode == 'forward' and uses_primitive(self.jaxpr, 'custom_vjp_call', 'custom_vjp_call_jaxpr'):
+            if fitter.gradient == 'forward':
+                raise ValueError("gradient='forward' cannot differentiate this model: its computation contains a "
+                                 "jax.custom_vjp function, which has no forward-mode derivative; use "
+                                 "gradient='reverse' (or 'auto', which picks it).")
+            mode = 'reverse'
+        return mode
 
     def __call__(self, flat, target):
         """The pure function: ``(loss, prediction)``; no Python tracing of the model."""
@@ -364,7 +387,7 @@ class _Program:
     @property
     def value_and_grad(self):
         if not hasattr(self, '_vg'):
-            self._vg = jax.jit(jax.value_and_grad(self.__call__, has_aux=True))
+            self._vg = jax.jit(jax.value_and_grad(self.differentiable, has_aux=True))
         return self._vg
 
     @property
@@ -507,6 +530,15 @@ class Fitter:
         ``{path: (low, high)}`` ranges of constrained values. Required by the
         gradient-free back ends for parameters whose transform leaves them
         unbounded; with 'grad' the parameter is projected into the range after every step.
+    gradient : {'auto', 'forward', 'reverse'}, default 'auto'
+        How derivatives of the loss are computed ('grad', 'scipy' and :meth:`make_loss`).
+        'reverse': reverse mode through the simulation. 'forward': the Jacobian by
+        forward mode (one tangent pass per parameter value; memory that does not grow with
+        the duration), also under ``jax.grad``. 'auto': forward mode when one parameter
+        value is fitted (cheaper: ~2.5x the forward run instead of ~3.4x on the benchmark
+        network), reverse mode otherwise, and also when the computation contains a
+        ``jax.custom_vjp`` function (no forward-mode derivative). The gradients agree
+        to rounding.
 
     Attributes
     ----------
@@ -514,6 +546,8 @@ class Fitter:
         ``{path: FitParameter}`` being fitted.
     trace_count : int
         How many times the model's ``predict`` / ``loss_fn`` was traced (one per fit).
+    gradient_mode : str
+        The mode ``gradient`` resolves to: 'forward' or 'reverse'.
 
     Notes
     -----
@@ -541,13 +575,16 @@ class Fitter:
     """
 
     def __init__(self, model, optimizer=None, *, loss_fn=None, objective=None, predict=None, backend='grad',
-                 callbacks=None, transient=None, search_space=None):
+                 callbacks=None, transient=None, search_space=None, gradient='auto'):
         if not isinstance(model, brainstate.nn.Module):
             raise TypeError(f'`model` must be a brainstate module (a *Step model or a Network); '
                             f'got {type(model).__name__}.')
         if not isinstance(backend, str) or backend not in BACKENDS:
             raise ValueError(f'Unknown `backend` {backend!r}; choose one of: {format_choices(BACKENDS)}.')
+        if not isinstance(gradient, str) or gradient not in GRADIENTS:
+            raise ValueError(f'Unknown `gradient` {gradient!r}; choose one of: {format_choices(GRADIENTS)}.')
         self.model = model
+        self.gradient = gradient
         self.backend = backend
         self.loss_fn, self.predict, self.objective = _check_mode(loss_fn, predict, objective)
         self.callbacks = _check_callbacks(callbacks)
@@ -563,6 +600,18 @@ class Fitter:
         self.trace_count = 0
         self._program: Optional[_Program] = None
         self._holder = None
+
+    @property
+    def gradient_mode(self) -> str:
+        """'forward' or 'reverse': how the loss is differentiated (see ``gradient``)."""
+        if self._program is not None:
+            return self._program.gradient_mode
+        return self._mode_by_size()
+
+    def _mode_by_size(self):
+        if self.gradient == 'auto':
+            return 'forward' if self._layout.size == 1 else 'reverse'
+        return self.gradient
 
     # ------------------------------------------------------------------ public
     def fit(self, target=None, n_steps=100, *, verbose=False) -> FitResult:
@@ -591,8 +640,9 @@ class Fitter:
         self._program = program
         runner = {'grad': self._fit_grad, 'nevergrad': self._fit_nevergrad, 'scipy': self._fit_scipy}[self.backend]
         if verbose:
+            mode = f', {self.gradient_mode}-mode gradient' if self.backend != 'nevergrad' else ''
             print(f'[Fitter:{self.backend}] fitting {", ".join(self.parameters)} '
-                  f'({self._layout.size} values), n_steps={n_steps}', flush=True)
+                  f'({self._layout.size} values{mode}), n_steps={n_steps}', flush=True)
         out = runner(program, n_steps, verbose)
         self._layout.write(out['best_x'])
         result = FitResult(
@@ -634,7 +684,7 @@ class Fitter:
         loss_of : callable
             ``loss_of(theta) -> scalar``, a pure JAX function (jit / grad / jvp /
             vmap-safe) of the flat unconstrained vector; it traces the model once,
-            here.
+            here. ``jax.grad`` of it uses :attr:`gradient_mode` (forward or reverse mode).
         theta0 : jax.Array
             The current unconstrained vector (parameters in :attr:`parameters` order).
 
@@ -646,7 +696,7 @@ class Fitter:
         target = self._check_target(target)
         program = _Program(self, target)
         self._program = program
-        return (lambda theta: program.loss(theta, program.target)), program.x0
+        return (lambda theta: program.differentiable(theta, program.target)[0]), program.x0
 
     def current_params(self) -> dict:
         """``{path: constrained value}`` the model holds now."""
@@ -665,7 +715,7 @@ class Fitter:
 
     def __repr__(self):
         return (f'Fitter(model={type(self.model).__name__}, backend={self.backend!r}, '
-                f'parameters={list(self.parameters)})')
+                f'parameters={list(self.parameters)}, gradient={self.gradient!r})')
 
     # -------------------------------------------------------------- checks
     def _param(self, path, argname):
