@@ -18,9 +18,10 @@ simulations. Every evaluation uses the same noise stream (the state of
 ``brainstate.random`` when ``fit`` starts), so the objective is deterministic;
 FC estimated from 40 s is itself noisy, so k is recovered only to within about
 10-40 % depending on the realisations. (The objective is differentiable too:
-``backend='grad'`` works, with ``Simulator.run(..., checkpoint=True)`` to keep
-the gradient's memory small, but a gradient through 40,000 noisy steps costs
-more time than this example allows on 2 CPU cores.)
+``backend='grad'`` works - with k alone the Fitter differentiates in forward mode,
+whose memory does not grow with the 40,000 steps; with more parameters add
+``Simulator.run(..., checkpoint=True)`` - but gradient steps through 40,000 noisy
+steps cost more time than this example allows on 2 CPU cores.)
 
 Run::
 

@@ -253,6 +253,55 @@ def test_gradient_through_run_matches_finite_differences():
     assert g == pytest.approx(fd, rel=1e-2)
 
 
+@pytest.mark.parametrize('sample_every', [1, 3])
+def test_checkpointed_runs_give_the_plain_values_and_gradients(sample_every):
+    """checkpoint=True (two-level segments) and an int base (brainstate's multi-level loop) change
+    memory, not results: the same recorded values and the same reverse-mode gradient."""
+    node = brainmass.HopfStep(2, a=brainstate.nn.Param(0.2), w=0.3, init_x=0.1)
+    sim = brainmass.Simulator(node, dt=0.1 * u.ms)
+    params = node.states(brainstate.ParamState)
+    values, grads = {}, {}
+    for checkpoint in (False, True, 4):
+        def loss():
+            x = u.get_magnitude(sim.run(23.7 * u.ms, monitors=['x'], sample_every=sample_every,
+                                        transient=0.5 * u.ms, checkpoint=checkpoint)['x'])
+            return jnp.mean(x ** 2), x
+
+        grad, values[checkpoint] = brainstate.transform.grad(loss, grad_states=params, has_aux=True)()
+        grads[checkpoint] = float(list(grad.values())[0])
+    assert values[False].shape == ((237 - 5) // sample_every, 2)
+    for checkpoint in (True, 4):
+        np.testing.assert_allclose(values[checkpoint], values[False], rtol=1e-6, atol=1e-7)
+        assert grads[checkpoint] == pytest.approx(grads[False], rel=1e-5)
+
+
+@pytest.mark.parametrize('n', [1, 2, 9, 10, 17])
+def test_segmented_for_loop_is_the_loop(n):
+    """Segments of ceil(sqrt(n)) iterations plus a plain tail: the loop's outputs, states and gradient."""
+    from brainmass._core.transforms import segmented_for_loop
+
+    total = brainstate.State(jnp.zeros(3))
+    xs = brainstate.ParamState(jnp.linspace(0.1, 1., n * 3).reshape(n, 3))
+
+    def body(i, x):
+        total.value = jnp.sin(total.value + x * i)
+        return total.value * 2.
+
+    def loss_of(loop):
+        def loss():
+            total.value = jnp.zeros(3)
+            out = loop(body, jnp.arange(n), xs.value)
+            return jnp.sum(out ** 2) + jnp.sum(total.value), out
+        return brainstate.transform.grad(loss, grad_states=[xs], has_aux=True)
+
+    plain = lambda f, i, x: brainstate.transform.for_loop(f, i, x)
+    (grad,), out = loss_of(plain)()
+    (grad_s,), out_s = loss_of(segmented_for_loop)()
+    assert out_s.shape == (n, 3)
+    np.testing.assert_allclose(out_s, out, rtol=1e-5, atol=1e-6)  # compiled separately: rounding
+    np.testing.assert_allclose(grad_s, grad, rtol=1e-4, atol=1e-5)  # recomputed: float32 rounding
+
+
 def test_divergence_is_reported_with_time_and_place():
     node = brainmass.HopfStep(2, a=1.0, beta=-1.0, init_x=1.0)
     with pytest.raises(brainmass.SimulationDivergedError, match=r"monitor 'x' became .* at t ="):
@@ -318,6 +367,9 @@ def test_bad_run_arguments():
         sim.run(10 * u.ms, sample_every=0)
     with pytest.raises(TypeError, match='duration'):
         sim.run(10)
+    for bad in (1, 2.5, 'yes'):
+        with pytest.raises(ValueError, match='`checkpoint` must be False, True'):
+            sim.run(10 * u.ms, checkpoint=bad)
 
 
 def test_unknown_monitor_lists_states_in_one_line():

@@ -51,6 +51,8 @@ def test_blocked_equals_single_step(case, run_kwargs):
     (dict(), dict()),                                   # dense blocked read
     (dict(density=0.15, n=12), dict(sample_every=3)),   # sparse blocked read
     (dict(coupling='sigmoidal'), dict(batch_size=2)),   # batched: one source at a time
+    (dict(), dict(checkpoint=True)),                    # two-level checkpointed blocks
+    (dict(density=0.15, n=12), dict(sample_every=3, checkpoint=True)),
 ])
 def test_blocked_gradient_equals_forward_mode(case, run_kwargs):
     """Reverse mode through the rematerialised steps and blocked read equals forward mode (jvp)."""

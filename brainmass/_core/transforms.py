@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import brainstate
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ['recomputed_in_reverse', 'pairwise_sum', 'derivatives_by_forward_mode', 'uses_primitive']
+__all__ = ['recomputed_in_reverse', 'segmented_for_loop', 'pairwise_sum', 'derivatives_by_forward_mode',
+           'uses_primitive']
 
 
 def recomputed_in_reverse(fn):
@@ -24,6 +26,39 @@ def recomputed_in_reverse(fn):
     wrap at trace time, where the states a function touches are found.
     """
     return brainstate.transform.checkpoint(fn, prevent_cse=False, policy=jax.checkpoint_policies.nothing_saveable)
+
+
+def segmented_for_loop(body, indices, xs, pbar=None):
+    """``brainstate.transform.for_loop(body, indices, xs)`` with two-level checkpointing for reverse mode.
+
+    The ``n`` iterations run as segments of ``s = ceil(sqrt(n))`` iterations (the last
+    ``n mod s`` as a plain loop), and each segment is :func:`recomputed_in_reverse`: reverse
+    mode keeps the loop's carry (the states) at the start of every segment, and while it
+    differentiates one segment, the residuals of that segment's ``s`` iterations. Memory is
+    about ``n / s`` carries plus ``s`` iterations' residuals, i.e. ``O(sqrt(n))``, for one
+    extra forward pass (each segment runs again before it is transposed). A forward run
+    computes the values of the plain loop (to float rounding: the segments compile as
+    their own loops). ``body(index, x) -> out``; ``indices`` and
+    every leaf of ``xs`` have ``n`` along their first axis; returns the stacked outputs.
+    """
+    n = int(indices.shape[0])
+    size = max(1, math.ceil(math.sqrt(n)))
+    n_segments, rest = divmod(n, size)
+    cut = n_segments * size
+
+    def run_segment(idx, x):
+        return brainstate.transform.for_loop(body, idx, x)
+
+    def segments(a):
+        return a[:cut].reshape((n_segments, size) + a.shape[1:])
+
+    outs = brainstate.transform.for_loop(recomputed_in_reverse(run_segment), segments(indices),
+                                         jax.tree.map(segments, xs), pbar=pbar)
+    outs = jax.tree.map(lambda o: o.reshape((cut,) + o.shape[2:]), outs)
+    if rest:
+        tail = brainstate.transform.for_loop(body, indices[cut:], jax.tree.map(lambda a: a[cut:], xs))
+        outs = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), outs, tail)
+    return outs
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))

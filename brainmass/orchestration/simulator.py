@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._core.transforms import recomputed_in_reverse
+from .._core.transforms import recomputed_in_reverse, segmented_for_loop
 from .._core.units import is_traced, time_to_ms, unit_name
 from .._core.validation import check_choice, check_int_at_least
 from .monitors import Observer
@@ -122,15 +122,19 @@ class Simulator:
         jit : bool, default True
             Compile the run as one XLA program (cached across runs).
         checkpoint : bool or int, default False
-            Use ``brainstate.transform.checkpointed_for_loop`` in the recording
-            loop (memory sub-linear in steps for reverse-mode gradients); an
-            int sets the checkpoint base.
+            Memory for reverse-mode gradients that grows sub-linearly with the steps.
+            ``True``: two-level checkpointing of the recording loop (segments of about
+            sqrt(n) samples, each recomputed once in the backward pass: one extra
+            forward pass, memory ~ sqrt(n)). An int >= 2: that base for
+            ``brainstate.transform.checkpointed_for_loop`` (multi-level: less memory,
+            more recomputation). Forward runs give the same values either way.
         progress : bool, default False
             Show a progress bar.
         on_divergence : {'raise', 'warn', 'ignore'}, default 'raise'
             What to do when a recorded value is NaN/inf.
         """
         check_choice(on_divergence, ('raise', 'warn', 'ignore'), 'on_divergence')
+        checkpoint = _check_checkpoint(checkpoint)
         plan = self._plan(duration, transient, sample_every)
         if batch_size is not None:
             check_int_at_least(batch_size, 1, 'batch_size')
@@ -284,12 +288,7 @@ class Simulator:
                 outs = loop(step, idx, x)
                 return record(jax.tree.map(lambda o: o[-1], outs))
 
-            if checkpoint:
-                base = 16 if checkpoint is True else int(checkpoint)
-                recorded = brainstate.transform.checkpointed_for_loop(chunk, rec_index, rec_inputs, base=base,
-                                                                      pbar=pbar)
-            else:
-                recorded = loop(chunk, rec_index, rec_inputs, pbar=pbar)
+            recorded = _recording_loop(checkpoint, loop)(chunk, rec_index, rec_inputs, pbar=pbar)
             if plan['n_tail']:
                 loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_tail, plan['n_steps']),
                      inputs_spec.slice(arrays, start_tail, plan['n_steps']))
@@ -352,11 +351,7 @@ class Simulator:
             self.trace_count += 1
             reset_states()
             pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
-            rec_loop = loop
-            if checkpoint:
-                base = 16 if checkpoint is True else int(checkpoint)
-                rec_loop = lambda body, idx, xs, pbar=None: brainstate.transform.checkpointed_for_loop(
-                    body, idx, xs, base=base, pbar=pbar)
+            rec_loop = _recording_loop(checkpoint, loop)
             if start_record:
                 run_steps(jnp.arange(start_record), inputs_spec.slice(arrays, 0, start_record))
             if every == 1:
@@ -377,6 +372,31 @@ class Simulator:
 
 
 # ---------------------------------------------------------------------- helpers
+def _recording_loop(checkpoint, loop):
+    """The loop over the recorded samples (or blocks): ``loop(body, indices, xs, pbar=None)``.
+
+    ``checkpoint=True``: two-level checkpointing (:func:`segmented_for_loop`, one extra
+    forward pass in reverse mode, memory ~ sqrt of the steps); an int: that base for
+    ``brainstate.transform.checkpointed_for_loop`` (multi-level: less memory, more
+    recomputation); ``False``: the plain loop.
+    """
+    if checkpoint is True:
+        return segmented_for_loop
+    if checkpoint:
+        return lambda body, idx, xs, pbar=None: brainstate.transform.checkpointed_for_loop(
+            body, idx, xs, base=checkpoint, pbar=pbar)
+    return loop
+
+
+def _check_checkpoint(checkpoint):
+    if isinstance(checkpoint, bool):
+        return checkpoint
+    if isinstance(checkpoint, (int, np.integer)) and checkpoint >= 2:
+        return int(checkpoint)
+    raise ValueError(f'`checkpoint` must be False, True (two-level checkpointing) or an int base >= 2 '
+                     f'(brainstate.transform.checkpointed_for_loop); got {checkpoint!r}.')
+
+
 
 def _prefetchers(model) -> list:
     """Sub-modules (the model included) that can read their delayed input several steps ahead."""
