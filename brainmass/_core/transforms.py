@@ -104,9 +104,10 @@ def derivatives_by_forward_mode(fn):
     transposes :math:`J\,d\theta`. Through a long simulation loop and one parameter this
     costs less than reverse mode through the loop, which recomputes and transposes
     every step (measured: value-and-gradient of the 1 s, N = 76 delayed Hopf network
-    ~2.5x the forward run instead of ~3.4x), and it stores nothing per step, so memory
-    does not grow with the duration. Each further element of ``theta`` adds a tangent
-    pass, which is why callers use it for few parameters. Higher derivatives work
+    ~2.5x the forward run instead of ~3.4x), and it stores nothing per step: memory
+    grows with the duration only through the outputs and their tangents. Each further
+    element of ``theta`` adds a tangent pass (a ``vmap`` over the unit vectors, which
+    also recomputes the value), which is why callers use it for few parameters. Higher derivatives work
     (forward mode over the rule). ``data`` are constants: differentiating with respect
     to them raises ``TypeError``.
     """
@@ -157,7 +158,7 @@ def _zero_tangent(x):
 
 
 def uses_primitive(jaxpr, *names: str) -> bool:
-    """Whether ``jaxpr`` (a Jaxpr or ClosedJaxpr), or any jaxpr nested in it, applies one of the primitives ``names``."""
+    """Whether ``jaxpr`` (a Jaxpr or ClosedJaxpr) or a jaxpr nested in it applies one of the primitives ``names``."""
     from jax.extend.core import jaxprs_in_params
     for eqn in getattr(jaxpr, 'jaxpr', jaxpr).eqns:
         if eqn.primitive.name in names or any(uses_primitive(sub, *names) for sub in jaxprs_in_params(eqn.params)):

@@ -380,9 +380,6 @@ class _Program:
         outs = jax.core.eval_jaxpr(self.jaxpr.jaxpr, self.jaxpr.consts, *leaves)
         return self.out_treedef.unflatten(outs)[0]
 
-    def loss(self, flat, target):
-        return self(flat, target)[0]
-
     # compiled variants (built lazily, each compiled once by XLA)
     @property
     def value_and_grad(self):
@@ -533,8 +530,8 @@ class Fitter:
     gradient : {'auto', 'forward', 'reverse'}, default 'auto'
         How derivatives of the loss are computed ('grad', 'scipy' and :meth:`make_loss`).
         'reverse': reverse mode through the simulation. 'forward': the Jacobian by
-        forward mode (one tangent pass per parameter value; memory that does not grow with
-        the duration), also under ``jax.grad``. 'auto': forward mode when one parameter
+        forward mode (one tangent pass per parameter value; nothing stored per step), also
+        under ``jax.grad``. 'auto': forward mode when one parameter
         value is fitted (cheaper: ~2.5x the forward run instead of ~3.4x on the benchmark
         network), reverse mode otherwise, and also when the computation contains a
         ``jax.custom_vjp`` function (no forward-mode derivative). The gradients agree

@@ -127,7 +127,8 @@ class Simulator:
             sqrt(n) samples, each recomputed once in the backward pass: one extra
             forward pass, memory ~ sqrt(n)). An int >= 2: that base for
             ``brainstate.transform.checkpointed_for_loop`` (multi-level: less memory,
-            more recomputation). Forward runs give the same values either way.
+            more recomputation). Forward runs give the same values either way (to
+            float rounding).
         progress : bool, default False
             Show a progress bar.
         on_divergence : {'raise', 'warn', 'ignore'}, default 'raise'
@@ -395,7 +396,6 @@ def _check_checkpoint(checkpoint):
         return int(checkpoint)
     raise ValueError(f'`checkpoint` must be False, True (two-level checkpointing) or an int base >= 2 '
                      f'(brainstate.transform.checkpointed_for_loop); got {checkpoint!r}.')
-
 
 
 def _prefetchers(model) -> list:
