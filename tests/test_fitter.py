@@ -4,6 +4,8 @@ Every fit compiles one program, so the suite keeps the number of fits on the
 simulated network small (one per back end) and exercises the rest on a
 simulation-free quadratic model whose programs compile instantly.
 """
+import warnings
+
 import braintools
 import brainstate
 import brainunit as u
@@ -274,6 +276,16 @@ def test_loss_fn_backends_reach_the_optimum(backend, optimizer, n_steps, gradien
     assert float(quad_loss(model)) == pytest.approx(result.best_loss, rel=1e-5, abs=1e-7)
 
 
+def test_scipy_warns_about_a_misspelt_option_and_not_about_its_own_defaults():
+    import scipy.optimize
+    for method in ('TNC', 'L-BFGS-B', 'Nelder-Mead'):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', scipy.optimize.OptimizeWarning)
+            Fitter(Quadratic(), method, loss_fn=quad_loss, backend='scipy').fit(n_steps=3)
+    with pytest.warns(scipy.optimize.OptimizeWarning, match='maxitre'):
+        Fitter(Quadratic(), {'method': 'L-BFGS-B', 'maxitre': 5}, loss_fn=quad_loss, backend='scipy').fit(n_steps=3)
+
+
 def test_callback_stops_early_and_grad_projects_into_search_space():
     model = Quadratic()
     result = Fitter(model, braintools.optim.Adam(lr=0.2), loss_fn=quad_loss, search_space={'p': (0., 2.)},
@@ -376,6 +388,21 @@ def test_nan_target_is_rejected_before_tracing():
     with pytest.raises(ValueError, match='NaN'):
         Fitter(net, predict=predict).fit(target)
     assert predict.calls == 0
+
+
+@pytest.mark.parametrize('backend, optimizer', [('grad', None), ('scipy', 'Nelder-Mead')])
+def test_a_diverging_simulation_is_never_the_best_fit(backend, optimizer):
+    """NaN predictions give NaN losses (not a perfect 0), so the fit refuses them."""
+    node = brainmass.HopfStep(2, a=brainstate.nn.Param(5e4, t=brainstate.nn.SigmoidT(-1., 1e5)), init_x=0.1)
+    sim = brainmass.Simulator(node, dt=0.1 * u.ms)
+
+    def predict(model):
+        return sim.run(2 * u.ms, monitors=['x'])['x']
+
+    optimizer = optimizer or braintools.optim.Adam(lr=1e-2)
+    fitter = Fitter(node, optimizer, predict=predict, backend=backend)
+    with pytest.raises(FloatingPointError, match='nan|non-finite'):
+        fitter.fit(np.zeros((20, 2), np.float32), n_steps=2)
 
 
 def test_argument_errors():

@@ -229,6 +229,19 @@ def test_constant_column_gives_zero_correlation(xy):
     assert bool(jnp.all(jnp.isfinite(obj.fcd_distribution(x, 20, 5))))
 
 
+@pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
+def test_non_finite_prediction_never_scores_well(xy, bad):
+    """A diverged simulation gives a non-finite score, never 0 loss / perfect similarity."""
+    x, _ = xy
+    p = x.copy()
+    p[50, 2] = bad
+    for f in ALL + [obj.cosine_sim(), obj.fcd(20, 5)]:
+        assert not np.isfinite(float(f(p, x))), f.__name__
+        assert not np.isfinite(float(jax.jit(f)(jnp.asarray(p), jnp.asarray(x)))), f.__name__
+    assert np.isnan(float(obj.ks_distance([0.0, bad], [0.0, 1.0])))
+    assert not np.isfinite(float(obj.wasserstein_1d([0.0, bad], [0.0, 1.0])))
+
+
 def test_wasserstein_gradient_nonzero(transformed):
     _, g = transformed['vg'][IDS.index('fcd_wasserstein')]
     assert float(jnp.abs(g).max()) > 0

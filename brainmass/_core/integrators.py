@@ -21,8 +21,18 @@ ralston3       3      ``ode_ralston3_step``
 ssprk33        3      ``ode_ssprk33_step``
 rk4            4      ``ode_rk4_step``
 rk4_38         4      ``ode_rk4_38_step``
-dopri5         5      ``ode_dopri5_step`` (fixed step)
+dopri5         5      ``ode_dopri5_step`` (Dormand-Prince 5(4), fixed step)
+rk45_dopri     5      ``ode_rk45_dopri_step`` (the same scheme as dopri5)
+rk23           3      ``ode_rk23_step`` (Bogacki-Shampine 3(2))
+bs32           3      ``ode_bs32_step`` (the same scheme as rk23)
+rk45           5      ``ode_rk45_step`` (Cash-Karp 4(5), 5th-order solution)
+rkf45          5      ``ode_rkf45_step`` (Runge-Kutta-Fehlberg 4(5))
+dopri8         8      ``ode_dopri8_step`` (Dormand-Prince 8(7), DOP853)
+rk87_dopri     8      ``ode_rk87_dopri_step`` (the same scheme as dopri8)
 =============  =====  ======================================================
+
+The embedded pairs (rk23 ... rk87_dopri) are run with a fixed step: the
+higher-order solution is propagated and the error estimate is not used.
 """
 from __future__ import annotations
 
@@ -49,10 +59,18 @@ INTEGRATORS: Dict[str, Callable] = {
     'rk4': _quad.ode_rk4_step,
     'rk4_38': _quad.ode_rk4_38_step,
     'dopri5': _quad.ode_dopri5_step,
+    'rk45_dopri': _quad.ode_rk45_dopri_step,
+    'rk23': _quad.ode_rk23_step,
+    'bs32': _quad.ode_bs32_step,
+    'rk45': _quad.ode_rk45_step,
+    'rkf45': _quad.ode_rkf45_step,
+    'dopri8': _quad.ode_dopri8_step,
+    'rk87_dopri': _quad.ode_rk87_dopri_step,
 }
 
 ORDERS = {'exp_euler': 1, 'euler': 1, 'heun': 2, 'midpoint': 2, 'rk2': 2, 'ralston2': 2,
-          'heun3': 3, 'rk3': 3, 'ralston3': 3, 'ssprk33': 3, 'rk4': 4, 'rk4_38': 4, 'dopri5': 5}
+          'heun3': 3, 'rk3': 3, 'ralston3': 3, 'ssprk33': 3, 'rk4': 4, 'rk4_38': 4, 'dopri5': 5,
+          'rk45_dopri': 5, 'rk23': 3, 'bs32': 3, 'rk45': 5, 'rkf45': 5, 'dopri8': 8, 'rk87_dopri': 8}
 
 
 def list_methods():

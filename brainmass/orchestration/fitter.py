@@ -972,14 +972,12 @@ class Fitter:
             if self._callback(len(history), float(loss), lambda: to_u(jnp.asarray(xk, dtype=dtype))):
                 raise StopIteration
 
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', message='.*Unknown solver options.*')
-            try:
-                res = scipy.optimize.minimize(fun, x0c, jac=use_grad, method=method, bounds=bounds, tol=tol,
-                                              callback=callback, options=opts)
-            except StopIteration:  # methods whose callbacks scipy does not wrap
-                res = scipy.optimize.OptimizeResult(message='`callback` raised `StopIteration`.', success=False,
-                                                    nit=len(history))
+        try:  # a misspelt option keeps scipy's "Unknown solver options" warning
+            res = scipy.optimize.minimize(fun, x0c, jac=use_grad, method=method, bounds=bounds, tol=tol,
+                                          callback=callback, options=opts)
+        except StopIteration:  # methods whose callbacks scipy does not wrap
+            res = scipy.optimize.OptimizeResult(message='`callback` raised `StopIteration`.', success=False,
+                                                nit=len(history))
         initial = seen.get(np.asarray(x0c, dtype=float).tobytes(), float('nan'))
         if best['best_x'] is None:
             raise FloatingPointError('Every evaluation gave a non-finite loss: check the model and the target.')

@@ -158,7 +158,8 @@ def _unit_vectors(x, axis):
 
     Slices whose spread is zero up to rounding
     (:math:`\|x - \bar x\| \le 64\,\epsilon\,\|x\|`) become exactly 0, with
-    finite (zero) gradients, instead of ``0 / 0``.
+    finite (zero) gradients, instead of ``0 / 0``. Slices holding NaN or inf
+    stay NaN.
     """
     c = x - jnp.mean(x, axis=axis, keepdims=True)
     ss = jnp.sum(c * c, axis=axis, keepdims=True)
@@ -166,7 +167,7 @@ def _unit_vectors(x, axis):
     scale = jax.lax.stop_gradient(jnp.sum(x * x, axis=axis, keepdims=True))
     ok = ss > (_STD_TOL * eps) ** 2 * scale
     norm = jnp.sqrt(jnp.where(ok, ss, 1.0))
-    return jnp.where(ok, c / norm, 0.0)
+    return jnp.where(ok, c / norm, _zero_unless_nan(ss))
 
 
 def _float(x):
@@ -198,10 +199,20 @@ def _fc_vector(x):
     return _triu(_corr_matrix(_float(x)))
 
 
+def _zero_unless_nan(x):
+    """0 where ``x`` is a number, NaN where it is NaN.
+
+    The fallback branch of the guarded divisions and roots: a diverged
+    prediction must give a NaN score, never a perfect one (``NaN > 0`` is
+    False, so a plain ``where(x > 0, ..., 0)`` would turn NaN into 0).
+    """
+    return jnp.where(jnp.isnan(x), jnp.nan, 0.0).astype(x.dtype)
+
+
 def _safe_sqrt(x):
-    """``sqrt`` with a finite (zero) gradient at 0."""
+    """``sqrt`` with a finite (zero) gradient at 0; NaN stays NaN."""
     pos = x > 0
-    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), _zero_unless_nan(x))
 
 
 def _rms(d):
@@ -219,7 +230,7 @@ def _cosine_core(p, t):
     p, t = p.ravel(), t.ravel()
     denom = _safe_sqrt(jnp.sum(p * p)) * _safe_sqrt(jnp.sum(t * t))
     ok = denom > 0
-    s = jnp.where(ok, jnp.sum(p * t) / jnp.where(ok, denom, 1.0), 0.0)
+    s = jnp.where(ok, jnp.sum(p * t) / jnp.where(ok, denom, 1.0), _zero_unless_nan(denom))
     return jnp.clip(s, -1.0, 1.0)
 
 
@@ -329,7 +340,11 @@ def ks_distance(a, b):
 
 @jax.jit
 def _ks_core(a, b):
-    a, b = jnp.sort(a), jnp.sort(b)
+    finite = jnp.all(jnp.isfinite(a)) & jnp.all(jnp.isfinite(b))
+    return jnp.where(finite, _ks_sorted(jnp.sort(a), jnp.sort(b)), jnp.nan)
+
+
+def _ks_sorted(a, b):
     merged = jnp.concatenate([a, b])
     cnt_a = jnp.searchsorted(a, merged, side='right')
     cnt_b = jnp.searchsorted(b, merged, side='right')
