@@ -273,3 +273,11 @@ def test_wong_wang_theta_is_the_threshold_current():
         WongWangStep(1, b=100 * u.Hz, theta=0.31 * u.nA)
     with pytest.raises(ValueError, match='`theta` must be a current'):
         WongWangStep(1, theta=0.31 * u.mV)
+
+
+def test_theta_0_31_na_rests_above_the_decision_threshold():
+    """Why the default keeps the paper's b = 108 Hz (docs/models_reference.md): with
+    theta = 0.31 nA the unstimulated circuit sits at ~49 Hz, above the 15 Hz threshold."""
+    node = WongWangStep(1, theta=0.31 * u.nA)
+    res = brainmass.Simulator(node, dt=0.5 * u.ms).run(1500 * u.ms, inputs=lambda i, t: None, monitors=['r1'])
+    assert 40. < mag(res['r1'])[-1, 0] < 60.
