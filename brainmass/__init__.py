@@ -15,6 +15,12 @@ from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicT
 from . import datasets, viz
 from .datasets import Connectome, Signal, process_sequence
 from .orchestration import objectives
+import sys as _sys
+
+# `import brainmass.objectives` / `from brainmass.objectives import fc_corr`: the same module object
+# as `brainmass.objectives` (it lives at brainmass.orchestration.objectives)
+_sys.modules.setdefault(__name__ + '.objectives', objectives)
+del _sys
 from .observation import (BOLDSignal, bold_from_trace, HRFKernel, FirstOrderVolterraHRFKernel, GammaHRFKernel,
                           DoubleExponentialHRFKernel, MixtureOfGammasHRFKernel, TemporalAverage, HRFBold,
                           LeadFieldModel, EEGLeadFieldModel, MEGLeadFieldModel, LeadfieldReadout,

@@ -43,7 +43,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._core.units import time_to_ms
-from ._core.validation import check_in_size, check_positive, check_int_at_least
+from ._core.validation import (as_numeric, check_fits_shape, check_in_size, check_int_at_least,
+                               check_values)
 
 __all__ = ['Noise', 'GaussianNoise', 'WhiteNoise', 'OUProcess', 'BrownianNoise',
            'ColoredNoise', 'PinkNoise', 'BlueNoise', 'VioletNoise']
@@ -65,6 +66,19 @@ def _split_unit(value, name):
     return value, None
 
 
+def _noise_param(value, name, owner, varshape, **checks):
+    """Check a (plain or Param) noise parameter at construction and wrap it with Param.init."""
+    if isinstance(value, brainstate.nn.Param):
+        current = value.value()
+        check_fits_shape(u.math.shape(current), varshape, name, owner)
+        if not value.fit:
+            check_values(u.get_magnitude(current), name, owner, **checks)
+        return value
+    check_values(value, name, owner, **checks)
+    check_fits_shape(u.math.shape(value), varshape, name, owner)
+    return brainstate.nn.Param.init(value, varshape)
+
+
 class Noise(brainstate.nn.Dynamics):
     """Base class of noise processes.
 
@@ -74,6 +88,11 @@ class Noise(brainstate.nn.Dynamics):
 
     def __init__(self, in_size, mean=None, sigma=1.0, name=None):
         super().__init__(check_in_size(in_size), name=name)
+        owner = type(self).__name__
+        if not isinstance(sigma, brainstate.nn.Param):
+            sigma = as_numeric(sigma, 'sigma', owner)
+        if mean is not None and not isinstance(mean, brainstate.nn.Param):
+            mean = as_numeric(mean, 'mean', owner)
         sigma_mag, sigma_unit = _split_unit(sigma, 'sigma')
         mean_mag, mean_unit = _split_unit(mean, 'mean')
         if sigma_unit is not None and mean_unit is not None and not sigma_unit.has_same_dim(mean_unit):
@@ -81,11 +100,8 @@ class Noise(brainstate.nn.Dynamics):
         if mean_unit is not None and sigma_unit is not None:
             mean_mag = u.get_magnitude(u.Quantity(mean_mag, unit=mean_unit).to(sigma_unit))
         self.unit = sigma_unit if sigma_unit is not None else mean_unit
-        if not isinstance(sigma_mag, brainstate.nn.Param):
-            if np.any(np.asarray(sigma_mag) < 0):
-                raise ValueError(f'`sigma` must be >= 0; got {sigma!r}.')
-        self.sigma = brainstate.nn.Param.init(sigma_mag, self.varshape)
-        self.mean = None if mean is None else brainstate.nn.Param.init(mean_mag, self.varshape)
+        self.sigma = _noise_param(sigma_mag, 'sigma', owner, self.varshape, nonnegative=True)
+        self.mean = None if mean is None else _noise_param(mean_mag, 'mean', owner, self.varshape)
         self._batch_size = None
 
     # -- helpers ---------------------------------------------------------------
@@ -184,8 +200,11 @@ class OUProcess(Noise):
         super().__init__(in_size, mean=mean, sigma=sigma, name=name)
         tau_ms = tau if isinstance(tau, brainstate.nn.Param) else time_to_ms(tau, 'tau')
         if not isinstance(tau_ms, brainstate.nn.Param):
-            check_positive(tau_ms, 'tau')
-        self.tau = brainstate.nn.Param.init(tau_ms, self.varshape)
+            tau_ms = as_numeric(tau_ms, 'tau', 'OUProcess')
+        self.tau = _noise_param(tau_ms, 'tau', 'OUProcess', self.varshape, positive=True, unit='ms')
+        if init is not None and not callable(init):
+            init = as_numeric(init, 'init', 'OUProcess')
+            check_values(u.get_magnitude(init), 'init', 'OUProcess')
         self._init = init
 
     def init_state(self, batch_size=None, **kwargs):
@@ -253,6 +272,10 @@ class ColoredNoise(Noise):
 
     def __init__(self, in_size, beta=1.0, mean=None, sigma=1.0, n_taps=256, name=None):
         super().__init__(in_size, mean=mean, sigma=sigma, name=name)
+        beta = check_values(as_numeric(beta, 'beta', type(self).__name__, kinds='a number'), 'beta',
+                            type(self).__name__)
+        if np.ndim(beta) != 0:
+            raise ValueError(f'`beta` of {type(self).__name__} must be a single number; got shape {np.shape(beta)}.')
         self.beta = float(beta)
         self.n_taps = check_int_at_least(n_taps, 1, 'n_taps')
         h = fractional_filter(self.beta, self.n_taps)

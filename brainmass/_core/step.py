@@ -34,7 +34,7 @@ import jax.numpy as jnp
 
 from .integrators import INTEGRATORS, exp_euler_step, get_integrator
 from .units import same_dim, time_to_ms, unit_name
-from .validation import check_in_size
+from .validation import INIT_KINDS, as_numeric, broadcasts_to, check_fits_shape, check_in_size, check_values
 
 __all__ = ['StepModel', 'MODEL_REGISTRY']
 
@@ -83,6 +83,7 @@ class StepModel(brainstate.nn.Dynamics):
         super().__init__(in_size, name=name)
         self._inits = dict(init or {})
         self._take_init_aliases(aliases)
+        self._inits = {var: self._check_init(var, spec) for var, spec in self._inits.items()}
         for var, module in (noise or {}).items():
             self._set_noise(type(self).noise_aliases.get(var, var), module)
 
@@ -93,6 +94,24 @@ class StepModel(brainstate.nn.Dynamics):
             if var not in self.state_vars:
                 raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {key!r}")
             self._inits[var] = value
+
+    def _check_init(self, var, spec):
+        """Check an ``init_<var>`` value at construction (type, unit, NaN/inf, shape)."""
+        name, owner = f'init_{var}', type(self).__name__
+        if isinstance(spec, (brainstate.nn.Param, brainstate.State)) or callable(spec):
+            return spec  # initializers (and states) are resolved by init_state
+        spec = as_numeric(spec, name, owner, kinds=INIT_KINDS)
+        unit = self.unit_of(var)
+        if isinstance(spec, u.Quantity) and not same_dim(u.get_unit(spec), unit):
+            raise ValueError(f'`{name}` of {owner} has unit {unit_name(spec)}, expected {unit_name(1 * unit)}.')
+        check_values(u.get_magnitude(spec), name, owner)
+        shape, n = tuple(u.math.shape(spec)), len(self.varshape)
+        # a leading batch axis is allowed (matched against batch_size by init_state)
+        check_fits_shape(shape[-n:] if len(shape) > n else shape, self.varshape, name, owner)
+        if len(shape) > n + 1:
+            raise ValueError(f'`{name}` of {owner} has shape {shape}: give a scalar, an array of shape '
+                             f'{tuple(self.varshape)} or (batch_size,) + {tuple(self.varshape)}.')
+        return spec
 
     def __setattr__(self, name, value):
         var = self._noise_target(name)
@@ -125,6 +144,12 @@ class StepModel(brainstate.nn.Dynamics):
         if not isinstance(module, Noise):
             raise TypeError(f'`noise_{var}` must be a brainmass noise module (e.g. OUProcess) or None; '
                             f'got {type(module).__name__}.')
+        noise_shape, shape = tuple(module.varshape), tuple(self.varshape)
+        if not broadcasts_to(noise_shape, shape):
+            size = shape[0] if len(shape) == 1 else shape
+            raise ValueError(f'`noise_{var}` has size {noise_shape}, but {type(self).__name__} has in_size '
+                             f'{shape}: create the noise with the node\'s size, e.g. '
+                             f'{type(module).__name__}({size}, ...).')
         if not same_dim(module.unit, self.unit_of(var)):
             raise ValueError(f'`noise_{var}` has unit {unit_name(1 * module.unit if module.unit else 1)}, '
                              f'but variable {var!r} of {type(self).__name__} is in '
@@ -137,30 +162,55 @@ class StepModel(brainstate.nn.Dynamics):
         """Unit of a state variable (``u.UNITLESS`` when dimensionless)."""
         return self.state_units.get(var, u.UNITLESS)
 
-    def param(self, value, name: str, unit=None):
-        """Wrap a parameter with ``brainstate.nn.Param.init`` (shape-checked).
+    def param(self, value, name: str, unit=None, *, positive=False, nonnegative=False, allow_inf=False):
+        """Check a parameter and wrap it with ``brainstate.nn.Param.init``.
 
-        ``unit`` given: quantities are converted to it and stored as plain
-        magnitudes (plain numbers are already in it), e.g. time constants in ms.
+        ``value`` may be a number, a list / array (per region; its shape must
+        broadcast to ``varshape`` without changing it), a quantity, an
+        initializer or a ``brainstate.nn.Param``. ``unit`` given: quantities are
+        converted to it and stored as plain magnitudes (plain numbers are already
+        in it), e.g. time constants in ms; ``unit=None``: the parameter is
+        dimensionless. Concrete values must be finite (``allow_inf``: +-inf
+        allowed) and, with ``positive`` / ``nonnegative``, > 0 / >= 0. A trainable
+        ``Param`` (``fit=True``) and traced values are only shape-checked. The
+        checks run once, here, never in the compiled step.
         """
-        if unit is not None and isinstance(value, u.Quantity):
-            if not u.get_unit(value).has_same_dim(unit):
-                raise ValueError(f'`{name}` of {type(self).__name__} must be in units of {unit}; '
-                                 f'got {unit_name(value)}.')
-            value = u.get_magnitude(value.to(unit))
-        try:
-            return brainstate.nn.Param.init(value, self.varshape)
-        except (ValueError, TypeError) as err:
-            shape = u.math.shape(value.value() if isinstance(value, brainstate.nn.Param) else value)
-            raise ValueError(f'`{name}` of {type(self).__name__} has shape {tuple(shape)}, which does not '
-                             f'broadcast to in_size {self.varshape}: give a scalar or an array of shape '
-                             f'{self.varshape}.') from err
+        owner = type(self).__name__
+        checks = dict(positive=positive, nonnegative=nonnegative, allow_inf=allow_inf)
+        unit_label = '' if unit is None or unit.is_unitless else str(unit)
+        if isinstance(value, brainstate.nn.Param):
+            current = value.value()
+            check_fits_shape(u.math.shape(current), self.varshape, name, owner)
+            if not value.fit:
+                check_values(u.get_magnitude(current), name, owner, unit=unit_label, **checks)
+            return value
+        if callable(value):  # an initializer, called with the node's shape
+            param = brainstate.nn.Param.init(value, self.varshape)
+            current = param.value()
+            check_fits_shape(u.math.shape(current), self.varshape, name, owner)
+            check_values(u.get_magnitude(current), name, owner, unit=unit_label, **checks)
+            return param
+        value = as_numeric(value, name, owner)
+        if isinstance(value, u.Quantity):
+            if unit is None:
+                if not same_dim(u.get_unit(value), None):
+                    raise ValueError(f'`{name}` of {owner} is dimensionless; got a quantity in '
+                                     f'{unit_name(value)}.')
+                value = u.maybe_decimal(value)  # e.g. 0.641 / (u.ms * u.Hz) -> 641.
+            else:
+                if not u.get_unit(value).has_same_dim(unit):
+                    raise ValueError(f'`{name}` of {owner} must be in units of {unit}; '
+                                     f'got {unit_name(value)}.')
+                value = u.get_magnitude(value.to(unit))
+        check_values(value, name, owner, unit=unit_label, **checks)
+        check_fits_shape(u.math.shape(value), self.varshape, name, owner)
+        return brainstate.nn.Param.init(value, self.varshape)
 
     def time_param(self, value, name: str):
-        """A time constant: plain numbers are ms, quantities are converted to ms."""
+        """A time constant (> 0): plain numbers are ms, quantities are converted to ms."""
         if isinstance(value, u.Quantity):
             time_to_ms(value, name)
-        return self.param(value, name, unit=u.ms)
+        return self.param(value, name, unit=u.ms, positive=True)
 
     # ------------------------------------------------------------------ states
     def init_state(self, batch_size=None, **kwargs):
@@ -180,7 +230,9 @@ class StepModel(brainstate.nn.Dynamics):
         if isinstance(value, u.Quantity):
             if not same_dim(u.get_unit(value), unit):
                 raise ValueError(f'`init_{var}` has unit {unit_name(value)}, expected {unit_name(1 * unit)}.')
-            value = u.get_magnitude(value.to(unit)) if not unit.is_unitless else u.get_magnitude(value)
+            value = u.get_magnitude(value.to(unit)) if not unit.is_unitless else u.maybe_decimal(value)
+        check_fits_shape(u.math.shape(value), shape, f'init_{var}', type(self).__name__,
+                         what='the state shape (batch_size,) + in_size' if batch_size is not None else 'in_size')
         value = jnp.broadcast_to(jnp.asarray(value, dtype=brainstate.environ.dftype()), shape)
         return value if unit.is_unitless else value * unit
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 import numbers
 from typing import Iterable
 
+import brainunit as u
 import numpy as np
 
+from .units import is_traced
+
 __all__ = ['check_in_size', 'check_choice', 'check_positive', 'check_int_at_least',
-           'format_choices']
+           'format_choices', 'is_concrete', 'as_numeric', 'check_values', 'check_fits_shape',
+           'check_bool', 'broadcasts_to']
 
 
 def format_choices(choices: Iterable[str]) -> str:
@@ -48,3 +52,114 @@ def check_int_at_least(value, minimum: int, name: str) -> int:
     if value < minimum:
         raise ValueError(f'`{name}` must be >= {minimum}; got {value}.')
     return int(value)
+
+
+# ---------------------------------------------------------------- parameter values
+# Helpers for model / noise parameters. They run once, in Python, at construction and
+# only look at *concrete* values: a JAX tracer, or a trainable brainstate.nn.Param (whose
+# value a transform keeps in range and a fit may change), passes untouched.
+
+#: what a parameter may be, for TypeError messages
+PARAM_KINDS = 'a number, a list or array of numbers, a Quantity or a brainstate.nn.Param'
+#: what an initial value may be
+INIT_KINDS = 'a number, a list or array of numbers, a Quantity or an initializer (e.g. braintools.init.Uniform)'
+
+
+def _label(name: str, owner=None) -> str:
+    return f'`{name}`' if owner is None else f'`{name}` of {owner}'
+
+
+def is_concrete(value) -> bool:
+    """True unless ``value`` (or a leaf of it) is a JAX tracer."""
+    return not is_traced(value)
+
+
+def describe(value, unit: str = '') -> str:
+    """A short text of a value for error messages (first entries of large arrays)."""
+    arr = np.asarray(value)
+    text = ' '.join(np.array2string(arr, threshold=6, edgeitems=2, precision=6).split()) if arr.ndim \
+        else repr(arr.item())
+    return f'{text} {unit}'.rstrip() if unit else text
+
+
+def as_numeric(value, name: str, owner=None, kinds: str = PARAM_KINDS):
+    """Convert lists / tuples of numbers (or quantities) to an array; reject non-numbers.
+
+    Raises TypeError naming the argument for None, strings, complex numbers and other
+    objects that are not numbers. Arrays, quantities and tracers pass unchanged.
+    """
+    if isinstance(value, (list, tuple)):
+        try:
+            value = u.math.asarray(value)
+        except Exception as err:  # ragged, mixed units, strings, ...
+            raise TypeError(f'{_label(name, owner)} must be {kinds}; got a {type(value).__name__} '
+                            f'that is not an array of numbers.') from err
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f'{_label(name, owner)} must be {kinds}; got {value!r}.')
+    mantissa = u.get_mantissa(value) if isinstance(value, u.Quantity) else value
+    dtype = getattr(mantissa, 'dtype', None)
+    if dtype is None:
+        if not isinstance(mantissa, numbers.Real):
+            if isinstance(mantissa, numbers.Number):
+                raise TypeError(f'{_label(name, owner)} must be real; got {value!r}.')
+            raise TypeError(f'{_label(name, owner)} must be {kinds}; got {type(value).__name__}.')
+        return value
+    kind = np.dtype(dtype).kind
+    if kind == 'c':
+        raise TypeError(f'{_label(name, owner)} must be real; got a complex array.')
+    if kind not in 'biuf':
+        raise TypeError(f'{_label(name, owner)} must be {kinds}; got an array of dtype {dtype}.')
+    return value
+
+
+def check_values(value, name: str, owner=None, *, unit: str = '', positive: bool = False,
+                 nonnegative: bool = False, allow_inf: bool = False):
+    """Raise ValueError when a concrete (plain) value has NaN/inf or the wrong sign.
+
+    ``positive``: every entry > 0 (time constants, rate constants); ``nonnegative``:
+    every entry >= 0. ``unit`` only labels the value in the message. Tracers pass.
+    """
+    if not is_concrete(value):
+        return value
+    arr = np.asarray(u.get_magnitude(value))
+    if arr.dtype.kind not in 'biuf' or arr.size == 0:
+        return value
+    arr = arr.astype(float)
+    for bad, what in ((np.isnan(arr) if allow_inf else ~np.isfinite(arr), 'not NaN' if allow_inf else 'finite'),
+                      (~(arr > 0) if positive else None, 'positive (> 0)'),
+                      (~(arr >= 0) if nonnegative else None, '>= 0')):
+        if bad is not None and np.any(bad):
+            raise ValueError(f'{_label(name, owner)} must be {what}; got {_offending(arr, bad, unit)}.')
+    return value
+
+
+def _offending(arr, bad, unit):
+    """The value (small arrays) or its first offending entry and index (large arrays)."""
+    if arr.size <= 6:
+        return describe(arr, unit)
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    return f'{describe(arr[index], unit)} at index {index}'
+
+
+def check_bool(value, name: str, meaning: str = ''):
+    """``value`` as a bool; TypeError otherwise (a string such as 'no' would read as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        what = f'a bool ({meaning})' if meaning else 'a bool (True or False)'
+        raise TypeError(f'`{name}` must be {what}; got {value!r}.')
+    return bool(value)
+
+
+def broadcasts_to(shape, target) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` without changing it."""
+    try:
+        return tuple(np.broadcast_shapes(tuple(shape), tuple(target))) == tuple(target)
+    except ValueError:
+        return False
+
+
+def check_fits_shape(shape, varshape, name: str, owner=None, what: str = 'in_size'):
+    """Raise ValueError unless ``shape`` broadcasts to ``varshape`` without changing it."""
+    shape, varshape = tuple(shape), tuple(varshape)
+    if not broadcasts_to(shape, varshape):
+        raise ValueError(f'{_label(name, owner)} has shape {shape}, which does not broadcast to {what} '
+                         f'{varshape}: give a scalar or an array of shape {varshape}.')

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
@@ -124,6 +125,36 @@ def _find_key(names, candidates) -> Optional[str]:
     return None
 
 
+_EXPECTED = {
+    '.npz': 'a NumPy .npz archive (np.savez) of numeric arrays, with a weights matrix',
+    '.npy': 'a NumPy .npy file (np.save) holding one numeric matrix',
+    '.txt': 'a UTF-8 text file holding a whitespace-separated numeric matrix',
+    '.csv': 'a UTF-8 text file holding a comma-separated numeric matrix',
+    '.mat': 'a MATLAB .mat file (v4-v7.2) with a weights variable',
+    '.zip': ('a TVB (The Virtual Brain) connectivity zip archive holding weights.txt (optional '
+             'tract_lengths.txt, centres.txt)'),
+}
+
+
+class _Reason(ValueError):
+    """Why a file cannot be read, in words (no exception name in the message)."""
+
+
+def _unreadable(path, err, what=None) -> ValueError:
+    """A ValueError naming the file and the format its extension promises (``err`` is chained by the caller)."""
+    ext = Path(path).suffix.lower()
+    text = str(err)
+    if 'pickle' in text or 'Object arrays' in text:  # numpy's advice to allow pickles is not ours to give
+        reason = 'it is not a NumPy file, or it holds Python objects, which brainmass never loads'
+    elif isinstance(err, _Reason):
+        reason = text
+    else:
+        reason = f'{type(err).__name__}: {text}' if text else type(err).__name__
+    where = f'{os.fspath(path)!r}' + (f' ({what})' if what else '')
+    return ValueError(f'Cannot read {where} as a connectome: expected {_EXPECTED.get(ext, "a connectome file")}; '
+                      f'{reason}.')
+
+
 def _missing_weights(path, names) -> ValueError:
     return ValueError(f'No weights matrix found in {os.fspath(path)!r}: expected one of '
                       f'{", ".join(_WEIGHT_KEYS)}; the file holds {", ".join(sorted(names)) or "nothing"}.')
@@ -168,22 +199,37 @@ def _read_matrix(source, name: str) -> Tuple[object, Optional[list]]:
     path = _existing(source, name)
     ext = path.suffix.lower()
     if ext == '.npy':
-        return np.load(path, allow_pickle=False), None
+        try:
+            return np.load(path, allow_pickle=False), None
+        except (ValueError, OSError, EOFError) as err:
+            raise _unreadable(path, err) from err
     if ext in ('.txt', '.csv'):
-        return _parse_table(path.read_text(), ',' if ext == '.csv' else None, str(path))
+        try:
+            text = path.read_text(encoding='utf-8')
+        except UnicodeDecodeError as err:
+            raise _unreadable(path, err) from err
+        return _parse_table(text, ',' if ext == '.csv' else None, str(path))
     raise ValueError(f'`{name}` must be a .npy, .txt or .csv file (or an array); got {path.name!r}.')
 
 
 def _existing(path, name: str = 'path') -> Path:
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f'`{name}` is a directory, not a file: {os.fspath(path)!r}.')
     if not path.is_file():
         raise FileNotFoundError(f'`{name}` file not found: {os.fspath(path)!r}.')
     return path
 
 
 def _read_npz(path: Path) -> Dict[str, object]:
-    with np.load(path, allow_pickle=False) as f:
-        data = {k: f[k] for k in f.files}
+    try:
+        f = np.load(path, allow_pickle=False)
+        if not isinstance(f, np.lib.npyio.NpzFile):  # a plain .npy array saved under a .npz name
+            raise _Reason('it holds a single .npy array, not an archive of named arrays')
+        with f:
+            data = {k: f[k] for k in f.files}
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        raise _unreadable(path, err) from err
     return _pick(data, path)
 
 
@@ -218,6 +264,8 @@ def _read_mat(path: Path) -> Dict[str, object]:
         raise ValueError(f'{os.fspath(path)!r} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; '
                          f"re-save it in MATLAB with save(..., '-v7') or export the matrices "
                          f'as .npy/.csv.') from None
+    except Exception as err:  # noqa: BLE001 - loadmat fails in many ways on non-.mat data (MatReadError, ...)
+        raise _unreadable(path, err) from err
     data = {k: v for k, v in raw.items() if not k.startswith('__')}
     out = _pick(data, path)
     out['labels'] = _mat_labels(out['labels'])
@@ -225,14 +273,23 @@ def _read_mat(path: Path) -> Dict[str, object]:
 
 
 def _read_tvb_zip(path: Path) -> Dict[str, object]:
-    with zipfile.ZipFile(path) as zf:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise _unreadable(path, err) from err
+    found = {}
+    with zf:
         members = {Path(m).name.lower(): m for m in zf.namelist()
                    if not m.endswith('/') and not m.startswith('__MACOSX')}
 
         def text(*names):
             for n in names:
                 if n in members:
-                    return zf.read(members[n]).decode('utf-8')
+                    try:
+                        found[names[0]] = members[n]
+                        return zf.read(members[n]).decode('utf-8')
+                    except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, zlib.error) as err:
+                        raise _unreadable(path, err, f'member {members[n]}') from err
             return None
 
         weights = text('weights.txt')
@@ -241,21 +298,25 @@ def _read_tvb_zip(path: Path) -> Dict[str, object]:
                              f'(it holds {", ".join(sorted(members)) or "nothing"}).')
         lengths = text('tract_lengths.txt', 'distances.txt')
         centres = text('centres.txt', 'centers.txt')
-    out = {'weights': _parse_table(weights, None, 'weights.txt')[0],
-           'distances': None if lengths is None else _parse_table(lengths, None, 'tract_lengths.txt')[0],
+
+    def member(name):
+        return f'{os.fspath(path)}: {found[name]}'
+
+    out = {'weights': _parse_table(weights, None, member('weights.txt'))[0],
+           'distances': None if lengths is None else _parse_table(lengths, None, member('tract_lengths.txt'))[0],
            'labels': None, 'centres': None}
     if centres is not None:
-        out['labels'], out['centres'] = _parse_centres(centres)
+        out['labels'], out['centres'] = _parse_centres(centres, member('centres.txt'))
     return out
 
 
-def _parse_centres(text: str) -> Tuple[Optional[list], np.ndarray]:
+def _parse_centres(text: str, source: str = 'centres.txt') -> Tuple[Optional[list], np.ndarray]:
     """TVB ``centres.txt``: ``label x y z`` per line (the label column may be absent)."""
     rows = [ln.split() for ln in text.splitlines() if ln.strip()]
     try:
         xyz = np.array([r[-3:] for r in rows], dtype=float)
     except ValueError:
-        raise ValueError('centres.txt must hold "label x y z" on each line.') from None
+        raise ValueError(f'{source!r} must hold "label x y z" on each line.') from None
     labels = [' '.join(r[:-3]) for r in rows]
     return (labels if all(labels) else None), xyz
 

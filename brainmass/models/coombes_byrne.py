@@ -100,7 +100,7 @@ class CoombesByrneStep(StepModel):
                  noise_v=None, init_r=0.1, init_v=-2.0, method='exp_euler', name=None, **aliases):
         super().__init__(in_size, method=method, name=name, noise=dict(r=noise_r, v=noise_v),
                          init=dict(r=init_r, v=init_v), **aliases)
-        self.Delta = self.param(Delta, 'Delta')
+        self.Delta = self.param(Delta, 'Delta', nonnegative=True)
         self.eta = self.param(eta, 'eta')
         self.k = self.param(k, 'k')
         self.v_syn = self.param(v_syn, 'v_syn')

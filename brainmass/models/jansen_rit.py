@@ -104,6 +104,7 @@ import numpy as np
 from .._core.functions import sigmoid, sys2nd
 from .._core.step import StepModel
 from .._core.units import time_to_ms
+from .._core.validation import as_numeric, check_values
 
 __all__ = ['JansenRitStep', 'JansenRitTR']
 
@@ -121,6 +122,17 @@ def _khz(rate):
                              f"coupling='sigmoidal_jansen_rit', whose current is a rate.")
         return rate.to_decimal(u.kHz)
     return rate
+
+
+def _step_ms(value, name):
+    """A positive, finite time step of JansenRitTR as a float in ms."""
+    if isinstance(value, u.Quantity):
+        value = time_to_ms(value, name)
+    value = as_numeric(value, name, 'JansenRitTR', kinds='a time (e.g. 0.1 * u.ms) or a number of ms')
+    if np.ndim(value) != 0:
+        raise ValueError(f'`{name}` of JansenRitTR must be a single time; got shape {np.shape(value)}.')
+    check_values(value, name, 'JansenRitTR', unit='ms', positive=True)
+    return float(value)
 
 
 class JansenRitStep(StepModel):
@@ -181,8 +193,8 @@ class JansenRitStep(StepModel):
                          **aliases)
         self.Ae = self.param(Ae, 'Ae', unit=u.mV)
         self.Ai = self.param(Ai, 'Ai', unit=u.mV)
-        self.be = self.param(be, 'be', unit=u.kHz)
-        self.bi = self.param(bi, 'bi', unit=u.kHz)
+        self.be = self.param(be, 'be', unit=u.kHz, positive=True)
+        self.bi = self.param(bi, 'bi', unit=u.kHz, positive=True)
         self.C = self.param(C, 'C')
         self.a1 = self.param(a1, 'a1')
         self.a2 = self.param(a2, 'a2')
@@ -289,10 +301,10 @@ class JansenRitTR(JansenRitStep):
                  p=0. * u.Hz, *, conn=None, k=1.0, tr=1. * u.ms, dt=0.1 * u.ms, **kwargs):
         super().__init__(in_size, Ae=Ae, Ai=Ai, be=be, bi=bi, C=C, a1=a1, a2=a2, a3=a3, a4=a4,
                          s_max=s_max, v0=v0, r=r, p=p, **kwargs)
-        tr_ms, dt_ms = float(time_to_ms(tr, 'tr')), float(time_to_ms(dt, 'dt'))
+        tr_ms, dt_ms = _step_ms(tr, 'tr'), _step_ms(dt, 'dt')
         n_sub = int(round(tr_ms / dt_ms))
-        if dt_ms <= 0 or n_sub < 1 or not np.isclose(n_sub * dt_ms, tr_ms, rtol=1e-6, atol=0.):
-            raise ValueError(f'`tr` ({tr_ms} ms) must be a positive whole multiple of `dt` ({dt_ms} ms).')
+        if n_sub < 1 or not np.isclose(n_sub * dt_ms, tr_ms, rtol=1e-6, atol=0.):
+            raise ValueError(f'`tr` of JansenRitTR ({tr_ms} ms) must be a whole multiple of `dt` ({dt_ms} ms).')
         self.tr = tr_ms * u.ms
         self.dt = dt_ms * u.ms
         self.n_substeps = n_sub
@@ -306,6 +318,8 @@ class JansenRitTR(JansenRitStep):
             if len(self.varshape) != 1 or shape != (n, n):
                 raise ValueError(f'`conn` of JansenRitTR must be ({n}, {n}) for in_size {self.varshape}; '
                                  f'got {shape}.')
+            if not isinstance(W, brainstate.nn.Param):
+                check_values(W, 'conn', 'JansenRitTR')
             self.conn = brainstate.nn.Param.init(W)
 
     def coupling_rate(self):

@@ -161,14 +161,14 @@ class LarterBreakspearStep(StepModel):
         self.VK = self.param(VK, 'VK')
         self.VL = self.param(VL, 'VL')
         self.VNa = self.param(VNa, 'VNa')
-        self.phi = self.param(phi, 'phi')
-        self.tau_K = self.param(tau_K, 'tau_K')
+        self.phi = self.param(phi, 'phi', nonnegative=True)
+        self.tau_K = self.param(tau_K, 'tau_K', positive=True)
         self.aee = self.param(aee, 'aee')
         self.aei = self.param(aei, 'aei')
         self.aie = self.param(aie, 'aie')
         self.ane = self.param(ane, 'ane')
         self.ani = self.param(ani, 'ani')
-        self.b = self.param(b, 'b')
+        self.b = self.param(b, 'b', nonnegative=True)
         self.C = self.param(C, 'C')
         self.Iext = self.param(Iext, 'Iext')
         self.rNMDA = self.param(rNMDA, 'rNMDA')
@@ -178,7 +178,7 @@ class LarterBreakspearStep(StepModel):
         self.d_Z = self.param(d_Z, 'd_Z')
         self.QV_max = self.param(QV_max, 'QV_max')
         self.QZ_max = self.param(QZ_max, 'QZ_max')
-        self.t_scale = self.param(t_scale, 't_scale')
+        self.t_scale = self.param(t_scale, 't_scale', positive=True)
 
     def QV(self, V):
         """Excitatory (pyramidal) firing rate."""

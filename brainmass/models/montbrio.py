@@ -77,7 +77,7 @@ class MontbrioPazoRoxinStep(StepModel):
         self.tau = self.time_param(tau, 'tau')
         self.eta = self.param(eta, 'eta')
         self.J = self.param(J, 'J')
-        self.delta = self.param(delta, 'delta', unit=u.kHz)
+        self.delta = self.param(delta, 'delta', unit=u.kHz, nonnegative=True)
 
     def _tau(self):
         return self.tau.value() * u.ms

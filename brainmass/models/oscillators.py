@@ -273,7 +273,7 @@ class Generic2dOscillatorStep(StepModel):
         self.a = self.param(a, 'a')
         self.b = self.param(b, 'b')
         self.c = self.param(c, 'c')
-        self.d = self.param(d, 'd', unit=u.kHz)
+        self.d = self.param(d, 'd', unit=u.kHz, positive=True)
         self.e = self.param(e, 'e')
         self.f = self.param(f, 'f')
         self.g = self.param(g, 'g')
@@ -281,7 +281,7 @@ class Generic2dOscillatorStep(StepModel):
         self.beta = self.param(beta, 'beta')
         self.gamma = self.param(gamma, 'gamma')
         self.I = self.param(I, 'I')
-        self.tau = self.param(tau, 'tau')
+        self.tau = self.param(tau, 'tau', positive=True)
 
     def dV(self, V, W, inp):
         drive = (-self.f.value() * V ** 3 + self.e.value() * V ** 2 + self.g.value() * V

@@ -400,8 +400,10 @@ class WilsonCowanDivisiveInputStep(WilsonCowanStep):
                          theta_I=theta_I, wEE=wEE, wIE=wIE, wEI=wEI, wII=wII, r=r, noise_E=noise_E,
                          noise_I=noise_I, init_rE=init_rE, init_rI=init_rI, method=method, name=name,
                          **aliases)
-        self.sigma_E = self.param(jnp.inf if sigma_E is None else sigma_E, 'sigma_E')
-        self.sigma_I = self.param(jnp.inf if sigma_I is None else sigma_I, 'sigma_I')
+        self.sigma_E = self.param(jnp.inf if sigma_E is None else sigma_E, 'sigma_E',
+                                  positive=True, allow_inf=True)
+        self.sigma_I = self.param(jnp.inf if sigma_I is None else sigma_I, 'sigma_I',
+                                  positive=True, allow_inf=True)
 
     @staticmethod
     def normalise(inp, sigma):
@@ -444,8 +446,9 @@ class WilsonCowanDelayedStep(WilsonCowanStep):
         self.delays = {}
         for key, value in (('EE', delay_EE), ('IE', delay_IE), ('EI', delay_EI), ('II', delay_II)):
             ms = float(np.asarray(time_to_ms(value, f'delay_{key}')))
-            if not ms >= 0.:
-                raise ValueError(f'`delay_{key}` must be a time >= 0; got {value!r}.')
+            if not 0. <= ms < np.inf:
+                raise ValueError(f'`delay_{key}` of {type(self).__name__} must be a finite time >= 0; '
+                                 f'got {value!r}.')
             self.delays[key] = ms
         self._delay_steps = {}
         self._lagged = None

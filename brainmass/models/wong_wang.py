@@ -149,8 +149,12 @@ import numpy as np
 
 from .._core.step import StepModel
 from .._core.units import in_unit, same_dim, time_to_ms
+from .._core.validation import as_numeric, check_values
 
 __all__ = ['WongWangStep', 'WongWangExcInhStep', 'transfer_function', 'fic_tuning']
+
+#: unit of gamma_e / gamma_i: per ms per Hz (a dimensionless factor of 1000)
+_PER_MS_HZ = u.kHz / u.Hz
 
 
 def transfer_function(x, a, b, d):
@@ -166,9 +170,19 @@ def transfer_function(x, a, b, d):
     return (y_abs / -jnp.expm1(-y_abs) + jnp.minimum(y, 0.)) / d
 
 
-def _in_hz(value) -> float:
-    """A rate as a float in Hz (plain numbers are Hz)."""
-    return float(np.asarray(u.get_magnitude(value.to(u.Hz)) if isinstance(value, u.Quantity) else value))
+def _in_hz(value, name: str, owner=None) -> float:
+    """A single finite rate as a float in Hz (plain numbers are Hz)."""
+    label = f'`{name}`' if owner is None else f'`{name}` of {owner}'
+    if isinstance(value, u.Quantity):
+        if not same_dim(u.get_unit(value), u.Hz):
+            raise ValueError(f'{label} must be a rate (e.g. 15 * u.Hz, plain numbers are Hz); '
+                             f'got a quantity in {u.get_unit(value)}.')
+        value = u.get_magnitude(value.to(u.Hz))
+    value = as_numeric(value, name, owner, kinds='a rate (e.g. 15 * u.Hz) or a number of Hz')
+    if np.ndim(value) != 0:
+        raise ValueError(f'{label} must be a single rate; got shape {np.shape(value)}.')
+    check_values(value, name, owner, unit='Hz')
+    return float(np.asarray(value))
 
 
 def _offset_from_threshold(a, theta):
@@ -241,7 +255,7 @@ class WongWangStep(StepModel):
         self.gamma = self.param(gamma, 'gamma')
         self.a = self.param(a, 'a', unit=u.Hz / u.nA)
         self.b = self.param(b, 'b', unit=u.Hz)
-        self.d = self.param(d, 'd', unit=u.second)
+        self.d = self.param(d, 'd', unit=u.second, positive=True)
         self.J_N11 = self.param(J_N11, 'J_N11', unit=u.nA)
         self.J_N22 = self.param(J_N22, 'J_N22', unit=u.nA)
         self.J_N12 = self.param(J_N12, 'J_N12', unit=u.nA)
@@ -249,7 +263,7 @@ class WongWangStep(StepModel):
         self.J_A_ext = self.param(J_A_ext, 'J_A_ext', unit=u.nA / u.Hz)
         self.mu_0 = self.param(mu_0, 'mu_0', unit=u.Hz)
         self.I_0 = self.param(I_0, 'I_0', unit=u.nA)
-        self.threshold = _in_hz(threshold)
+        self.threshold = _in_hz(threshold, 'threshold', 'WongWangStep')
 
     # ---------------------------------------------------------------- states
     def init_state(self, batch_size=None, **kwargs):
@@ -353,9 +367,18 @@ class WongWangStep(StepModel):
         time : Quantity
             Time of the first crossing since initialisation (ms; NaN when
             undecided or not tracked).
+
+        Raises
+        ------
+        RuntimeError
+            Before the states exist (the model was never run or initialised).
         """
+        if not isinstance(getattr(self, 'choice', None), brainstate.State):
+            raise RuntimeError(f'{type(self).__name__}.get_decision() has no run to read: simulate the model '
+                               f'first (e.g. brainmass.Simulator(node, dt=0.1 * u.ms).run(...)) or call '
+                               f'node.init_state().')
         if threshold is not None:
-            thr = _in_hz(threshold)
+            thr = _in_hz(threshold, 'threshold', 'WongWangStep.get_decision')
             if not np.isclose(thr, self.threshold):
                 r1, r2 = u.get_magnitude(self.r1.value), u.get_magnitude(self.r2.value)
                 choice = jnp.where(jnp.maximum(r1, r2) >= thr, jnp.where(r1 >= r2, 1, 2), 0)
@@ -412,15 +435,15 @@ class WongWangExcInhStep(StepModel):
                          init=dict(S_e=init_S_e, S_i=init_S_i), **aliases)
         self.a_e = self.param(a_e, 'a_e', unit=u.Hz / u.nA)
         self.b_e = self.param(b_e, 'b_e', unit=u.Hz)
-        self.d_e = self.param(d_e, 'd_e', unit=u.second)
-        self.gamma_e = self.param(gamma_e, 'gamma_e')
+        self.d_e = self.param(d_e, 'd_e', unit=u.second, positive=True)
+        self.gamma_e = self.param(gamma_e, 'gamma_e', unit=_PER_MS_HZ)
         self.tau_e = self.time_param(tau_e, 'tau_e')
         self.w_p = self.param(w_p, 'w_p')
         self.W_e = self.param(W_e, 'W_e')
         self.a_i = self.param(a_i, 'a_i', unit=u.Hz / u.nA)
         self.b_i = self.param(b_i, 'b_i', unit=u.Hz)
-        self.d_i = self.param(d_i, 'd_i', unit=u.second)
-        self.gamma_i = self.param(gamma_i, 'gamma_i')
+        self.d_i = self.param(d_i, 'd_i', unit=u.second, positive=True)
+        self.gamma_i = self.param(gamma_i, 'gamma_i', unit=_PER_MS_HZ)
         self.tau_i = self.time_param(tau_i, 'tau_i')
         self.W_i = self.param(W_i, 'W_i')
         self.J_N = self.param(J_N, 'J_N', unit=u.nA)
@@ -527,7 +550,7 @@ def fic_tuning(node, conn=None, G=None, target_rate=3. * u.Hz, return_state=Fals
     p = {name: np.asarray(u.get_magnitude(getattr(node, name).value()), dtype=float)
          for name in ('a_e', 'b_e', 'd_e', 'gamma_e', 'tau_e', 'w_p', 'W_e', 'a_i', 'b_i', 'd_i', 'gamma_i',
                       'tau_i', 'W_i', 'J_N', 'I_o', 'I_ext', 'G', 'lamda')}
-    r = _in_hz(target_rate)
+    r = _in_hz(target_rate, 'target_rate', 'fic_tuning')
     G = p['G'] if G is None else np.asarray(u.get_magnitude(G), dtype=float)
     n = int(np.prod(node.varshape))
     strength = np.zeros(n) if conn is None else np.asarray(u.get_magnitude(conn), dtype=float).reshape(n, n).sum(1)

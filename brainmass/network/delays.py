@@ -36,8 +36,18 @@ def delay_index(n: int):
     return jnp.tile(jnp.arange(int(n), dtype=jnp.int32), (int(n), 1))
 
 
+def _as_float(value, name, expected):
+    """The magnitude of ``value`` as a float array; a TypeError naming ``name`` for non-numbers."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(f'`{name}` must be {expected}; got {value!r} ({type(value).__name__}).')
+    try:
+        return np.asarray(u.get_magnitude(value), dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f'`{name}` must be {expected}; got {type(value).__name__}.') from err
+
+
 def _finite_matrix(value, name, n):
-    arr = np.asarray(u.get_magnitude(value), dtype=float)
+    arr = _as_float(value, name, f'a ({n}, {n}) array or Quantity of numbers')
     if arr.shape != (n, n):
         raise ValueError(f'`{name}` must have shape ({n}, {n}) to match conn; got {arr.shape}.')
     if not np.all(np.isfinite(arr)):
@@ -62,7 +72,7 @@ def delay_times_ms(distance, speed, n: int):
         warnings.warn(f'Network got `{given}` alone: delays need both distance and speed, so the coupling '
                       f'is instantaneous.', UserWarning, stacklevel=3)
         return None
-    speed_mag = np.asarray(u.get_magnitude(speed), dtype=float)
+    speed_mag = _as_float(speed, 'speed', 'a number or a Quantity (e.g. 10 * u.mm / u.ms)')
     if not np.all(np.isfinite(speed_mag)) or np.any(speed_mag <= 0):
         raise ValueError(f'`speed` must be > 0 and finite; got {speed}.')
     dist_is_q = isinstance(distance, u.Quantity) and not u.get_unit(distance).is_unitless

@@ -65,7 +65,16 @@ def diffusive_coupling(delayed_x, y, conn, k=1.0):
     >>> brainmass.diffusive_coupling(jnp.broadcast_to(x, (2, 2)), x, W, k=0.5).tolist()
     [1.0, -1.0]
     """
+    _check_self(y, u.math.shape(conn)[-1])
     return k * (weighted_sum(delayed_x, conn) - y * u.math.sum(conn, axis=-1))
+
+
+def _check_self(y, n, name='y'):
+    """The self read must be one value per region: (..., N) (or a scalar); shapes are static."""
+    shape = tuple(u.math.shape(y))
+    if shape and shape[-1] not in (1, n):
+        raise ValueError(f'`{name}` (the self read x_i) must have one value per region, shape (..., {n}) to '
+                         f'match conn; got {shape}.')
 
 
 def additive_coupling(delayed_x, conn, k=1.0, b=0.0):

@@ -12,7 +12,7 @@ import brainstate
 import jax.numpy as jnp
 import numpy as np
 
-from .._core.validation import check_choice
+from .._core.validation import check_bool, check_choice
 
 __all__ = ['laplacian_connectivity', 'LaplacianConnParam']
 
@@ -39,6 +39,7 @@ def laplacian_connectivity(W, *, normalize=None, eps=1e-12, return_diag=False):
     [[1.0, -1.0], [-1.0, 1.0]]
     """
     check_choice(normalize, (None, 'sym', 'rw'), 'normalize')
+    check_bool(return_diag, 'return_diag')
     W = jnp.asarray(W, dtype=brainstate.environ.dftype())
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f'`W` must be a square (N, N) matrix; got shape {W.shape}.')
@@ -77,6 +78,7 @@ class LaplacianConnParam(brainstate.nn.Param):
     """
 
     def __init__(self, W, normalize=None, t=None, fit=True, **kwargs):
+        check_bool(fit, 'fit', 'True makes the Laplacian trainable')
         L = laplacian_connectivity(np.asarray(W), normalize=normalize)
         if t is None:
             super().__init__(L, fit=fit, **kwargs)

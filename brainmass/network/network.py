@@ -59,7 +59,7 @@ import numpy as np
 from .._core.step import StepModel
 from .._core.transforms import pairwise_sum, recomputed_in_reverse
 from .._core.units import time_to_ms
-from .._core.validation import check_choice, format_choices
+from .._core.validation import broadcasts_to, check_bool, check_choice, format_choices
 from .couplings import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
                         SigmoidalCoupling, SigmoidalJansenRitCoupling)
 from .delays import delay_steps, delay_times_ms
@@ -105,14 +105,18 @@ class Network(brainstate.nn.Dynamics):
         Node state variable to couple (e.g. 'x', 'rE'), or a sum/difference of
         state variables such as ``'E - I'`` (Jansen-Rit's pyramidal potential,
         TVB's ``y1 - y2``); a model's documented aliases (``'y1'``) are accepted.
-    k : float, Quantity or Param, default 1.0
-        Global coupling strength (TVB's G).
-    delay_init : callable, default ``braintools.init.Uniform(0., 0.05)``
-        Initializer of the delay buffer's history (the values before t = 0).
+    k : float, array, Quantity or Param, default 1.0
+        Global coupling strength (TVB's G): a scalar, or one value per target
+        region (a shape that broadcasts to ``(N,)``).
+    delay_init : callable, number or array, default ``braintools.init.Uniform(0., 0.05)``
+        The delay buffer's history (the values before t = 0): an initializer
+        called with the history shape ``(L, N[, B])``, or a constant that
+        broadcasts to ``(L, N)``.
     self_connection : bool, default False
         Keep the diagonal of a plain ``conn``.
     noise : Noise, optional
-        Network-level noise added to the coupling current every step.
+        Network-level noise (sized for the N regions) added to the coupling
+        current every step.
 
     Notes
     -----
@@ -147,11 +151,12 @@ class Network(brainstate.nn.Dynamics):
         self.n_node = int(node.varshape[0])
         self.coupled_var = _check_coupled_var(node, coupled_var)
         self._coupled_terms = _coupled_terms(node, self.coupled_var)
-        self.k = brainstate.nn.Param.init(k)
+        check_bool(self_connection, 'self_connection', 'True keeps the diagonal of a plain `conn`')
+        self.k = brainstate.nn.Param.init(_check_k(k, self.n_node))
         self.conn = _connectivity(conn, self.n_node, self_connection, coupling)
         self.coupling = _make_coupling(coupling, self.conn, self.k)
         self.noise = _check_noise(noise, self.n_node)
-        self.delay_init = delay_init
+        self.delay_init = _check_delay_init(delay_init, node, self._coupled_terms, self.coupled_var)
         self._delay_ms = delay_times_ms(distance, speed, self.n_node)
         self._plan = None
         if self._delay_ms is not None and np.any(self._delay_ms > 0):
@@ -160,6 +165,7 @@ class Network(brainstate.nn.Dynamics):
                 raise ValueError('Network needs dt to size its delay buffer: call '
                                  'brainstate.environ.set(dt=0.1 * u.ms) before building a delay-coupled Network.')
             self._plan = self._build_plan(time_to_ms(dt, 'dt'))
+            _check_history_shape(self.delay_init, (self._plan['L'], self.n_node))
 
     # ------------------------------------------------------------- properties
     @property
@@ -260,8 +266,19 @@ class Network(brainstate.nn.Dynamics):
     def _initial_history(self, batch_size):
         L, n = self._plan['L'], self.n_node
         shape = (L, n) if batch_size is None else (L, n, batch_size)
-        hist = self.delay_init(shape) if callable(self.delay_init) else jnp.broadcast_to(
-            jnp.asarray(self.delay_init), shape)
+        if callable(self.delay_init):
+            hist = self.delay_init(shape)
+            if tuple(u.math.shape(hist)) != shape:
+                raise ValueError(f'`delay_init` returned shape {tuple(u.math.shape(hist))} for the history shape '
+                                 f'{shape} (delay slots, regions[, batch]) it was called with; it must return '
+                                 f'an array of exactly that shape.')
+        else:
+            value = jnp.asarray(_magnitude(self.delay_init))
+            if (batch_size is not None and not broadcasts_to(value.shape, shape)
+                    and broadcasts_to(value.shape, (L, n))):  # the same history for every batch member
+                value = jnp.broadcast_to(value, (L, n))[..., None]
+            _check_history_shape(value, shape)
+            hist = jnp.broadcast_to(value, shape)
         hist = jnp.swapaxes(jnp.asarray(u.get_magnitude(hist), dtype=brainstate.environ.dftype()), 0, 1)
         return jnp.concatenate([hist, hist], axis=1)  # (N, 2L[, B]): source-major, stored twice over
 
@@ -646,8 +663,17 @@ def _connectivity(conn, n, self_connection, coupling):
         shape = tuple(u.math.shape(conn.value()))
         if shape != (n, n):
             raise ValueError(f'`conn` Param must have shape ({n}, {n}) to match the node; got {shape}.')
+        _check_dimensionless(conn.value(), 'conn', 'weights are plain numbers; put the scale of the coupling '
+                                                   'into `k`')
         return conn
-    W = np.array(u.get_magnitude(conn), dtype=float)
+    if isinstance(conn, (str, bytes)) or conn is None or isinstance(conn, (bool, np.bool_)):
+        raise TypeError(f'`conn` must be an (N, N) weight matrix (array_like of numbers) or a brainstate.nn.Param; '
+                        f'got {_describe(conn)}.')
+    _check_dimensionless(conn, 'conn', 'weights are plain numbers; put the scale of the coupling into `k`')
+    try:
+        W = np.array(u.get_magnitude(conn), dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f'`conn` must be an (N, N) weight matrix of numbers; got {_describe(conn)} ({err}).') from err
     if W.ndim == 1 and W.size == n * n:
         W = W.reshape(n, n)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
@@ -688,4 +714,88 @@ def _check_noise(noise, n):
     if not isinstance(noise, Noise):
         raise TypeError(f'`noise` must be a brainmass noise module (e.g. OUProcess({n}, sigma=...)); got '
                         f'{type(noise).__name__}.')
+    size = tuple(noise.varshape)
+    if not broadcasts_to(size, (n,)):
+        raise ValueError(f'`noise` has size {size} but the network has {n} regions: build it for them, e.g. '
+                         f'{type(noise).__name__}({n}, ...).')
     return noise
+
+
+def _describe(value):
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + '...'
+    return f'{text} ({type(value).__name__})'
+
+
+def _check_dimensionless(value, name, why):
+    if isinstance(value, u.Quantity) and not u.get_unit(value).is_unitless:
+        raise ValueError(f'`{name}` must be dimensionless ({why}); got a quantity in {u.get_unit(value)}.')
+
+
+def _numeric_magnitude(value, name, expected):
+    """The magnitude of a number / array / Quantity as numpy (None when traced); TypeError otherwise."""
+    if isinstance(value, (str, bytes)) or value is None or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f'`{name}` must be {expected}; got {_describe(value)}.')
+    mag = u.get_magnitude(value)
+    if isinstance(mag, jax.core.Tracer):
+        return None
+    try:
+        arr = np.asarray(mag)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f'`{name}` must be {expected}; got {_describe(value)}.') from err
+    if arr.dtype.kind not in 'iuf':
+        raise TypeError(f'`{name}` must be {expected}; got {_describe(value)} (dtype {arr.dtype}).')
+    return arr
+
+
+def _check_k(k, n):
+    """``k``: a scalar, or per target region (broadcastable to (N,)); numeric and finite."""
+    expected = (f'a number, a Quantity, an array broadcastable to the {n} regions (shape ({n},)) or a '
+                f'brainstate.nn.Param')
+    if isinstance(k, (list, tuple)):
+        k = np.asarray(k)
+    value = k.value() if isinstance(k, brainstate.nn.Param) else k
+    arr = _numeric_magnitude(value, 'k', expected)
+    shape = arr.shape if arr is not None else tuple(u.math.shape(value))
+    if not broadcasts_to(shape, (n,)):
+        raise ValueError(f'`k` has shape {shape}, but the coupling strength must be a scalar or one value per '
+                         f'region: a shape that broadcasts to ({n},).')
+    if arr is not None and not np.all(np.isfinite(arr)):
+        raise ValueError(f'`k` must be finite; got {_describe(value)}.')
+    return k
+
+
+_DELAY_INIT_KINDS = ('a braintools initializer (e.g. braintools.init.Constant(0.)), a callable shape -> array, '
+                     'or a number / array broadcastable to the history shape (delay slots, regions)')
+
+
+def _check_delay_init(delay_init, node, terms, coupled_var):
+    """A callable passes; a constant must be numeric and finite, a Quantity in the coupled variable's unit
+    (it is stored as a magnitude in that unit)."""
+    if callable(delay_init):
+        return delay_init
+    if isinstance(delay_init, (list, tuple)):
+        delay_init = np.asarray(delay_init)
+    arr = _numeric_magnitude(delay_init, 'delay_init', _DELAY_INIT_KINDS)
+    if arr is not None and not np.all(np.isfinite(arr)):
+        raise ValueError('`delay_init` contains NaN or inf.')
+    if isinstance(delay_init, u.Quantity):
+        unit = node.unit_of(terms[0][1]) if isinstance(node, StepModel) else u.get_unit(delay_init)
+        if not u.get_unit(delay_init).has_same_dim(unit):
+            what = 'dimensionless' if unit.is_unitless else f'in {unit}'
+            raise ValueError(f'`delay_init` is in {u.get_unit(delay_init)} but the coupled variable {coupled_var!r} '
+                             f'is {what}: give the history in its unit.')
+        return u.get_magnitude(delay_init) if unit.is_unitless else delay_init.to_decimal(unit)
+    return delay_init
+
+
+def _check_history_shape(delay_init, shape):
+    """A constant history must broadcast to ``shape`` (the buffer's (L, N[, B]))."""
+    if callable(delay_init):
+        return
+    got = tuple(u.math.shape(delay_init))
+    if not broadcasts_to(got, shape):
+        raise ValueError(f'`delay_init` has shape {got}, which does not broadcast to the delay history shape '
+                         f'{shape} (delay slots, regions[, batch]); give a scalar, one value per region (shape '
+                         f'({shape[1]},)), or a callable initializer.')

@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.units import is_traced
-from .._core.validation import check_choice, check_in_size
-from .hrf import seconds
+from .._core.validation import broadcasts_to, check_choice, check_in_size
+from .hrf import _check_numeric, _check_range, seconds
 
 __all__ = ['BOLDSignal', 'bold_from_trace', 'balloon_rhs', 'bold_readout', 'FIELD_STRENGTHS']
 
@@ -31,6 +31,15 @@ FIELD_STRENGTHS = {
 _FLOOR = 1e-6            # positive floor for f and v inside the right-hand side
 _METHODS = ('euler', 'heun', 'rk4')
 _PER_S = 1. / u.second
+#: (low, high, why) of the physically constrained parameters, checked where they are concrete
+_RANGES = {
+    'gamma': (0., None, ' (a rate)'),
+    'k': (0., None, ' (a rate)'),
+    'alpha': (0., None, " (Grubb's exponent)"),
+    'tau': (0., None, ' (a time constant)'),
+    'rho': (0., 1., ' (the resting oxygen extraction fraction)'),
+    'V0': (0., None, ' (the resting venous blood volume fraction)'),
+}
 
 
 # ---------------------------------------------------------------- pure functions
@@ -234,6 +243,18 @@ class BOLDSignal(brainstate.nn.Dynamics):
             return None
         if isinstance(value, u.Quantity):
             value = _magnitude(value, unit, name)
+        # concrete values are range-checked once, here; a trainable Param (fit=True) or a State is not
+        current = value
+        if isinstance(value, brainstate.nn.Param):
+            current = None if getattr(value, 'fit', True) else value.value()
+        elif isinstance(value, brainstate.State):
+            current = None
+        else:
+            _check_numeric(value, name, 'BOLDSignal',
+                           kinds='a number, an array of numbers, a quantity or a brainstate.nn.Param')
+        if current is not None and name in _RANGES:
+            low, high, why = _RANGES[name]
+            _check_range(u.get_magnitude(current), name, 'BOLDSignal', low, high, why=why)
         try:
             return brainstate.nn.Param.init(value, self.varshape)
         except (ValueError, TypeError) as err:
@@ -290,6 +311,10 @@ class BOLDSignal(brainstate.nn.Dynamics):
         dt = _dt_seconds(brainstate.environ.get('dt', None))
         z = self._drive(z)
         state = self._state()
+        if jnp.ndim(z) and not broadcasts_to(jnp.shape(z), jnp.shape(state[0])):
+            raise ValueError(f'`z` of BOLDSignal.update has shape {tuple(jnp.shape(z))}, which does not fit the '
+                             f'states of shape {tuple(jnp.shape(state[0]))} (in_size {tuple(self.varshape)}): give '
+                             f'a scalar or one value per region.')
         new = _step_jit(state, z, dt, self.parameters_dict(), self.method)
         self.x.value, self.f.value, self.v.value, self.q.value = new
         return self.bold()
@@ -326,12 +351,17 @@ class BOLDSignal(brainstate.nn.Dynamics):
         if initial is None:
             initial = self._initial(shape=z_trace.shape[1:])
         initial = tuple(jnp.asarray(s, dtype=z_trace.dtype) for s in initial)
-        return _simulate(z_trace, _dt_seconds(dt), self.parameters_dict(), initial, self.method)
+        dt_s = _dt_seconds(dt)
+        if not is_traced(dt_s):
+            _check_range(dt_s, 'dt', 'BOLDSignal.simulate')
+        return _simulate(z_trace, dt_s, self.parameters_dict(), initial, self.method)
 
     # -------------------------------------------------------------------- input
     def _drive(self, z):
         if z is None:
             return 0.
+        if not hasattr(z, 'dtype'):
+            _check_numeric(z, 'z', 'BOLDSignal', kinds='a number, an array of numbers or a quantity')
         z = jnp.asarray(u.get_magnitude(z) if isinstance(z, u.Quantity) else z)
         if not self._warned and not is_traced(z):
             values = np.asarray(z)

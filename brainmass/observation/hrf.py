@@ -23,6 +23,7 @@ Time conventions
 from __future__ import annotations
 
 import functools
+import numbers
 from typing import Optional
 
 import brainunit as u
@@ -66,11 +67,65 @@ def seconds(value, name: str = 'time', plain: str = 'ms'):
 
 
 def _period_ms(value, name: str) -> float:
-    """A concrete, positive period in ms (plain numbers are ms)."""
-    ms = float(np.asarray(_as_time(value, name, u.ms)))
-    if not ms > 0:
-        raise ValueError(f'`{name}` must be > 0; got {value!r}.')
-    return ms
+    """A concrete, positive, finite period in ms (plain numbers are ms)."""
+    return _positive_time(value, name, u.ms)
+
+
+def _positive_time(value, name: str, plain_unit, owner=None) -> float:
+    """A concrete, positive, finite scalar time as a float in ``plain_unit`` (plain numbers are in it)."""
+    label = f'`{name}`' if owner is None else f'`{name}` of {owner}'
+    plain = _as_time(value, name, plain_unit)
+    if _is_traced(plain):
+        raise ValueError(f'{label} must be a concrete time (it sets static shapes), not a traced value.')
+    _check_numeric(plain, name, owner, kinds='a number or a time quantity (e.g. 4 * u.ms)')
+    arr = np.asarray(plain)
+    if arr.ndim != 0:
+        raise ValueError(f'{label} must be a single time (a scalar); got shape {arr.shape}.')
+    t = float(arr)
+    if not np.isfinite(t):
+        raise ValueError(f'{label} must be finite; got {value!r}.')
+    if not t > 0:
+        raise ValueError(f'{label} must be > 0; got {value!r}.')
+    return t
+
+
+# ----------------------------------------------------------- parameter checks
+def _check_numeric(value, name, owner=None, kinds='a number, an array of numbers or a quantity'):
+    """TypeError naming the argument when ``value`` is not numeric (a string, None, an object)."""
+    if _is_traced(value):
+        return value
+    mantissa = u.get_mantissa(value) if isinstance(value, u.Quantity) else value
+    if isinstance(mantissa, numbers.Number) and not isinstance(mantissa, complex):
+        return value
+    dtype = getattr(mantissa, 'dtype', None)   # an array: no copy to the host
+    try:
+        kind = np.dtype(dtype).kind if dtype is not None else np.asarray(mantissa).dtype.kind
+    except (TypeError, ValueError):
+        kind = 'O'
+    if kind not in 'biuf':
+        label = f'`{name}`' if owner is None else f'`{name}` of {owner}'
+        raise TypeError(f'{label} must be {kinds}; got {value!r:.80}.')
+    return value
+
+
+def _check_range(value, name, owner, low=0., high=None, *, closed_low=False, why=''):
+    """ValueError unless every entry of a concrete value lies in the range (``> low`` or ``>= low``,
+    ``< high``), NaN included; traced values pass untouched (checked only where they are concrete)."""
+    if _is_traced(value):
+        return value
+    _check_numeric(value, name, owner)
+    arr = np.asarray(_plain(value), dtype=float)
+    ok = arr >= low if closed_low else arr > low
+    if high is not None:
+        ok = ok & (arr < high)
+    if arr.size and not np.all(ok):
+        if high is None:
+            rng = f'{">=" if closed_low else ">"} {low:g}'
+        else:
+            rng = f'in {"[" if closed_low else "("}{low:g}, {high:g})'
+        shown = repr(float(arr)) if arr.ndim == 0 else np.array2string(arr, threshold=6, edgeitems=2)
+        raise ValueError(f'`{name}` of {owner} must be {rng}{why}; got {shown}.')
+    return value
 
 
 def _ratio(period_ms: float, step_ms: float, name: str, step_name: str) -> int:
@@ -160,9 +215,7 @@ class HRFKernel:
         normalize = self.default_normalize if normalize == 'default' else normalize
         self.normalize = check_choice(normalize, _NORMALIZE, 'normalize')
         duration = self.default_duration if duration is None else duration
-        self.duration = float(np.asarray(_as_time(duration, 'duration', u.second)))
-        if not self.duration > 0:
-            raise ValueError(f'`duration` must be > 0 seconds; got {duration!r}.')
+        self.duration = _positive_time(duration, 'duration', u.second, type(self).__name__)
 
     # -- to implement
     def shape(self, t):
@@ -266,9 +319,10 @@ class FirstOrderVolterraHRFKernel(HRFKernel):
 
     def __init__(self, tau_s=0.8, tau_f=0.4, k_1=5.6, V_0=0.02, *, normalize=None, duration=None):
         super().__init__(normalize=normalize, duration=duration)
-        self.tau_s = _as_time(tau_s, 'tau_s', u.second)
-        self.tau_f = _as_time(tau_f, 'tau_f', u.second)
-        self.k_1, self.V_0 = k_1, V_0
+        self.tau_s = _check_range(_as_time(tau_s, 'tau_s', u.second), 'tau_s', 'FirstOrderVolterraHRFKernel')
+        self.tau_f = _check_range(_as_time(tau_f, 'tau_f', u.second), 'tau_f', 'FirstOrderVolterraHRFKernel')
+        self.k_1 = _check_numeric(k_1, 'k_1', 'FirstOrderVolterraHRFKernel')
+        self.V_0 = _check_numeric(V_0, 'V_0', 'FirstOrderVolterraHRFKernel')
         if not _is_traced(self.tau_s, self.tau_f) and \
                 not np.all(4. * np.asarray(self.tau_s) ** 2 > np.asarray(self.tau_f)):
             raise ValueError(f'FirstOrderVolterraHRFKernel needs 4 tau_s**2 > tau_f (an oscillating '
@@ -323,9 +377,12 @@ class GammaHRFKernel(HRFKernel):
 
     def __init__(self, tau=1.08, n=3, factorial=True, a=0.1, *, normalize=None, duration=None):
         super().__init__(normalize=normalize, duration=duration)
-        self.tau = _as_time(tau, 'tau', u.second)
+        self.tau = _check_range(_as_time(tau, 'tau', u.second), 'tau', 'GammaHRFKernel')
+        _check_range(n, 'n', 'GammaHRFKernel', 1., closed_low=True,
+                     why=' (the shape; n < 1 makes h(0) infinite)')
         self.n = float(n) if isinstance(n, int) else n
-        self.factorial, self.a = bool(factorial), a
+        self.factorial = bool(factorial)
+        self.a = _check_numeric(a, 'a', 'GammaHRFKernel')
 
     @property
     def amplitude(self):
@@ -384,11 +441,13 @@ class DoubleExponentialHRFKernel(HRFKernel):
     def __init__(self, tau1=7.22, tau2=7.4, a=0.1, f1=0.03, f2=0.12, amp1=0.1, amp2=0.1, *,
                  normalize='default', duration=None):
         super().__init__(normalize=normalize, duration=duration)
-        self.tau1 = _as_time(tau1, 'tau1', u.second)
-        self.tau2 = _as_time(tau2, 'tau2', u.second)
-        self.f1 = _as_rate(f1, 'f1')
-        self.f2 = _as_rate(f2, 'f2')
-        self.a, self.amp1, self.amp2 = a, amp1, amp2
+        owner = 'DoubleExponentialHRFKernel'
+        self.tau1 = _check_range(_as_time(tau1, 'tau1', u.second), 'tau1', owner)
+        self.tau2 = _check_range(_as_time(tau2, 'tau2', u.second), 'tau2', owner)
+        self.f1 = _check_range(_as_rate(f1, 'f1'), 'f1', owner)
+        self.f2 = _check_range(_as_rate(f2, 'f2'), 'f2', owner)
+        self.a, self.amp1, self.amp2 = (_check_numeric(v, name, owner)
+                                        for v, name in ((a, 'a'), (amp1, 'amp1'), (amp2, 'amp2')))
 
     @property
     def amplitude(self):
@@ -444,8 +503,12 @@ class MixtureOfGammasHRFKernel(HRFKernel):
 
     def __init__(self, a1=6., a2=16., b=1., c=1. / 6., *, normalize=None, duration=None):
         super().__init__(normalize=normalize, duration=duration)
-        self.a1, self.a2, self.c = a1, a2, c
-        self.b = _as_time(b, 'b', u.second)
+        owner = 'MixtureOfGammasHRFKernel'
+        why = ' (a gamma shape; below 1 the density is infinite at t = 0)'
+        self.a1 = _check_range(a1, 'a1', owner, 1., closed_low=True, why=why)
+        self.a2 = _check_range(a2, 'a2', owner, 1., closed_low=True, why=why)
+        self.c = _check_numeric(c, 'c', owner)
+        self.b = _check_range(_as_time(b, 'b', u.second), 'b', owner)
 
     @staticmethod
     def _gamma_pdf(t, a, b):
@@ -501,19 +564,31 @@ class TemporalAverage:
     """
 
     def __init__(self, period=4. * u.ms):
+        self._name = 'period'           # the argument that set the window, for error messages
         self.period_ms = _period_ms(period, 'period')
+
+    @classmethod
+    def _named(cls, period, name):
+        """A TemporalAverage whose window was set by argument ``name`` (HRFBold: downsample_period)."""
+        obj = cls.__new__(cls)
+        obj._name = name
+        obj.period_ms = _period_ms(period, name)
+        return obj
 
     def window(self, dt) -> int:
         """Number of ``dt`` steps in one window."""
-        return _ratio(self.period_ms, _period_ms(dt, 'dt'), 'period', 'dt')
+        return _ratio(self.period_ms, _period_ms(dt, 'dt'), getattr(self, '_name', 'period'), 'dt')
 
     def __call__(self, signal, dt):
         n = self.window(dt)
-        T = u.math.shape(signal)[0]
+        shape = u.math.shape(signal)
+        if len(shape) == 0:
+            raise ValueError('`signal` must have time on its first axis: shape (T,), (T, N), ...; got a scalar.')
+        T = shape[0]
         m = T // n
         if m == 0:
             raise ValueError(f'the signal has {T} steps, fewer than one averaging window of {n} steps '
-                             f'(period {self.period_ms:g} ms).')
+                             f'({getattr(self, "_name", "period")} {self.period_ms:g} ms).')
         head = signal[:m * n]
         return u.math.mean(u.math.reshape(head, (m, n) + tuple(u.math.shape(signal)[1:])), axis=1)
 
@@ -629,9 +704,14 @@ class HRFBold:
     def __init__(self, k_1=5.6, V_0=0.02, period=1000. * u.ms, downsample_period=4. * u.ms,
                  kernel: Optional[HRFKernel] = None, convolution_mode='valid', method='fft',
                  history=None, *, hrf_length=None):
-        self.k_1, self.V_0 = k_1, V_0
+        self.k_1 = _check_numeric(k_1, 'k_1', 'HRFBold')
+        self.V_0 = _check_numeric(V_0, 'V_0', 'HRFBold')
         self.period_ms = _period_ms(period, 'period')
-        self.average = TemporalAverage(downsample_period)
+        self.average = TemporalAverage._named(downsample_period, 'downsample_period')
+        if self.average.period_ms > self.period_ms * (1. + _REL_TOL):
+            raise ValueError(f'`downsample_period` ({self.average.period_ms:g} ms) must not be longer than '
+                             f'`period` ({self.period_ms:g} ms): the output is sampled every period from '
+                             f'averages over downsample_period windows.')
         self.kernel = FirstOrderVolterraHRFKernel() if kernel is None else kernel
         if not isinstance(self.kernel, HRFKernel):
             raise TypeError(f'`kernel` must be an HRFKernel (e.g. MixtureOfGammasHRFKernel()); '
@@ -641,7 +721,7 @@ class HRFBold:
         self.method = check_choice(method, ('fft', 'direct'), 'method')
         self.history = history
         length = self.kernel.duration if hrf_length is None else hrf_length
-        self.hrf_length_s = float(np.asarray(_as_time(length, 'hrf_length', u.second)))
+        self.hrf_length_s = _positive_time(length, 'hrf_length', u.second, 'HRFBold')
         self.step = _ratio(self.period_ms, self.average.period_ms, 'period', 'downsample_period')
         self.n_kernel = max(int(round(self.hrf_length_s * 1000. / self.average.period_ms)), 1)
 

@@ -63,7 +63,8 @@ import numpy as np
 
 from .._core.transforms import derivatives_by_forward_mode, uses_primitive
 from .._core.units import is_traced
-from .._core.validation import check_int_at_least, format_choices
+from .._core.validation import broadcasts_to, check_int_at_least, format_choices
+from .objectives import UnitMismatchError
 
 __all__ = ['Fitter', 'FitResult', 'FitParameter', 'trainable_parameters', 'transform_bounds',
            'BACKENDS', 'GRADIENTS', 'SCIPY_METHODS']
@@ -75,6 +76,21 @@ GRADIENTS = ('auto', 'forward', 'reverse')
 SCIPY_METHODS = ('L-BFGS-B', 'TNC', 'SLSQP', 'trust-constr', 'Nelder-Mead', 'Powell', 'COBYLA', 'COBYQA')
 _SCIPY_GRADIENT_METHODS = ('L-BFGS-B', 'TNC', 'SLSQP', 'trust-constr')
 _NEVERGRAD_OPTIONS = ('method', 'popsize', 'seed')
+_SCIPY_BOX = ("the Fitter builds scipy's `bounds` itself, one (low, high) per parameter value, from the "
+              "parameters' bounding transforms (e.g. brainstate.nn.SigmoidT(low, high)); narrow them with "
+              "search_space={path: (low, high)} instead.")
+#: scipy.optimize.minimize arguments the scipy back end sets itself
+_SCIPY_RESERVED = {
+    'bounds': _SCIPY_BOX,
+    'x0': 'the start is the model\'s current parameter values (set them with Fitter.set_params).',
+    'fun': 'the function minimised is the objective of the prediction.',
+    'jac': 'gradients come from JAX for the gradient methods (see `gradient`).',
+    'callback': 'use the Fitter\'s `callbacks` instead.',
+    'args': 'the objective takes no extra arguments.',
+    'hess': 'Hessians are not supported.',
+    'hessp': 'Hessians are not supported.',
+    'constraints': 'constraints are not supported (only the box of search_space / the transforms).',
+}
 _DEFAULT_POPSIZE = 16
 _NG_BAD_LOSS = 1e20  # nevergrad refuses losses >= 5e20; non-finite losses are told as this
 #: objectives of brainmass.objectives that compare series of different lengths
@@ -507,7 +523,9 @@ class Fitter:
         ``'PSO'``, ``'NGOpt'``, any of ``nevergrad.optimizers.registry``) or a dict
         ``{'method': 'CMA', 'popsize': 16, 'seed': 0}`` (defaults: popsize 16, seed 0).
         'scipy': a method name (``'L-BFGS-B'`` default; one of :data:`SCIPY_METHODS`)
-        or a dict ``{'method': ..., 'tol': ..., <any minimize option>}``.
+        or a dict ``{'method': ..., 'tol': ..., <any minimize option>}`` (not ``bounds``,
+        ``x0``, ``jac`` or ``callback``: the Fitter sets those; boxes come from the
+        transforms and ``search_space``).
     loss_fn : callable, optional
         ``loss_fn(model) -> scalar``; then ``fit()`` takes no target.
     objective : callable, optional
@@ -700,11 +718,20 @@ class Fitter:
         return {path: p.value() for path, p in self.parameters.items()}
 
     def set_params(self, params: dict):
-        """Write constrained values ``{path: value}`` into the model."""
+        """Write constrained values ``{path: value}`` into the model.
+
+        Every value is checked before any is written: numeric and finite, a scalar or of the
+        parameter's shape, in its unit (plain numbers are read in it) and strictly inside the
+        values its transform can take; otherwise a ``ValueError`` (``TypeError`` for a
+        non-number) names ``params[path]``.
+        """
         if not isinstance(params, dict):
             raise TypeError(f'`params` must be a dict {{path: value}}; got {type(params).__name__}.')
+        checked = []  # every value is checked before any is written
         for path, value in params.items():
             p = self._param(path, 'params')
+            checked.append((p, _check_param_value(path, p, value)))
+        for p, value in checked:
             if p.param is None:
                 p.state.value = value
             else:
@@ -767,7 +794,19 @@ class Fitter:
         prediction, ts = _unwrap_prediction(self.predict(self.model))
         prediction = _drop_transient(prediction, ts, self.transient)
         _check_shapes(prediction, target, self.objective, self.transient)
-        return _scalar_loss(self.objective(prediction, target), 'objective(prediction, target)'), prediction
+        try:
+            loss = self.objective(prediction, target)
+        except u.UnitMismatchError as err:
+            pu, tu = u.get_unit(prediction), u.get_unit(target)
+            if pu.has_same_dim(tu):
+                raise  # a unit error of the objective itself (e.g. combine() terms): its own message
+            raise UnitMismatchError(
+                f'`target` is {_unit_phrase(tu)} but the prediction (what `predict` returns) is '
+                f'{_unit_phrase(pu)}, and the objective {getattr(self.objective, "__name__", "")}() cannot '
+                f'compare them. Give the target in units of the same kind as the prediction (or return the '
+                f'prediction in the target\'s unit); plain numbers on one side need plain numbers on the '
+                f'other.') from err
+        return _scalar_loss(loss, 'objective(prediction, target)'), prediction
 
     # ------------------------------------------------------------- helpers
     def _params_of(self, flat):
@@ -1074,7 +1113,26 @@ def _check_search_space(search_space, parameters):
         if not isinstance(rng, (tuple, list)) or len(rng) != 2:
             raise TypeError(f'search_space[{path!r}] must be a (low, high) pair; got {rng!r}.')
         value = parameters[path].value()
-        lo, hi = _magnitude_bounds(tuple(rng), value)
+        unit = u.get_unit(value)
+        for b in rng:
+            if b is None:
+                continue
+            if not _is_plain_number_like(b):
+                raise TypeError(f'search_space[{path!r}] must hold numbers (or Quantities in the parameter\'s '
+                                f'unit); got {rng!r}.')
+            if isinstance(b, u.Quantity) and not u.get_unit(b).has_same_dim(unit):
+                raise ValueError(f'search_space[{path!r}] is {_unit_phrase(u.get_unit(b))} but parameter '
+                                 f'{path!r} is {_unit_phrase(unit)}; plain numbers are read in the '
+                                 f'parameter\'s unit.')
+        try:
+            lo, hi = _magnitude_bounds(tuple(rng), value)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f'search_space[{path!r}] must hold numbers; got {rng!r}.') from err
+        shape = tuple(u.math.shape(value))
+        for b in (lo, hi):
+            if b is not None and np.ndim(b) and not broadcasts_to(np.shape(b), shape):
+                raise ValueError(f'search_space[{path!r}] has a bound of shape {np.shape(b)} but parameter '
+                                 f'{path!r} has shape {shape}; give scalars or arrays of that shape.')
         if lo is None or hi is None or not np.all(np.isfinite(lo)) or not np.all(np.isfinite(hi)):
             raise ValueError(f'search_space[{path!r}] must have finite low and high; got {rng!r}.')
         if not np.all(np.asarray(lo) < np.asarray(hi)):
@@ -1094,6 +1152,61 @@ def _check_range_in_bounds(path, rng, p):
             (thi is not None and np.any(np.asarray(hi) > np.asarray(thi))):
         raise ValueError(f'search_space[{path!r}] = ({lo}, {hi}) reaches outside ({tlo}, {thi}), the values '
                          f'its {_describe_t(p)} can take; narrow the range.')
+
+
+def _unit_phrase(unit):
+    return 'dimensionless (plain numbers)' if unit.is_unitless else f'in {unit}'
+
+
+def _is_plain_number_like(value):
+    return not (isinstance(value, (str, bytes)) or value is None or isinstance(value, (bool, np.bool_)))
+
+
+def _check_param_value(path, p, value):
+    """A constrained value for parameter ``p``: numeric, finite, of its shape (or broadcastable to it),
+    in its unit, inside the values its transform can take. Returns the value to write."""
+    where = f'params[{path!r}]'
+    current = p.value()
+    unit = u.get_unit(current)
+    shape = tuple(u.math.shape(current))
+    if not _is_plain_number_like(value):
+        raise TypeError(f'{where} must be a number, an array or a Quantity; got {value!r} '
+                        f'({type(value).__name__}).')
+    if isinstance(value, u.Quantity):
+        if not u.get_unit(value).has_same_dim(unit):
+            raise ValueError(f'{where} is {_unit_phrase(u.get_unit(value))} but parameter {path!r} is '
+                             f'{_unit_phrase(unit)}.')
+        mag = u.get_magnitude(value) if unit.is_unitless else value.to_decimal(unit)
+    else:
+        mag = value  # plain numbers are magnitudes in the parameter's unit
+    if is_traced(mag):
+        return value
+    try:
+        arr = np.asarray(mag)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f'{where} must be a number, an array or a Quantity; got {type(value).__name__}.') from err
+    if arr.dtype.kind not in 'iuf':
+        raise TypeError(f'{where} must be numeric; got {value!r} (dtype {arr.dtype}).')
+    try:
+        arr = np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(f'{where} has shape {arr.shape} but parameter {path!r} has shape {shape}; give a '
+                         f'scalar or an array of that shape.') from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f'{where} must be finite; got {value!r}.')
+    lo, hi = p.bounds
+    if (lo is not None and np.any(arr < np.asarray(lo))) or (hi is not None and np.any(arr > np.asarray(hi))):
+        raise ValueError(f'{where} = {_short(value)} is outside ({lo}, {hi}), the values the {_describe_t(p)} '
+                         f'of parameter {path!r} can take.')
+    dtype = jnp.result_type(u.get_magnitude(current))
+    new = _attach(jnp.asarray(arr, dtype=dtype if jnp.issubdtype(dtype, jnp.floating) else None), unit)
+    if p.param is not None:
+        raw = np.asarray(u.get_magnitude(p.inverse(new)))
+        if not np.all(np.isfinite(raw)):
+            raise ValueError(f'{where} = {_short(value)} lies on a bound of ({lo}, {hi}), where the {_describe_t(p)} '
+                             f'of parameter {path!r} has no finite unconstrained value; give a value strictly '
+                             f'inside.')
+    return new
 
 
 def _check_optimizer(optimizer, backend):
@@ -1158,6 +1271,12 @@ def _check_scipy_options(optimizer):
     if opts['method'] not in SCIPY_METHODS:
         raise ValueError(f"Unknown scipy method {opts['method']!r}; the bounded methods are: "
                          f"{format_choices(SCIPY_METHODS)}.")
+    inner = opts.get('options') or {}
+    if not isinstance(inner, dict):
+        raise TypeError(f"optimizer['options'] must be a dict of scipy.optimize.minimize options; got {inner!r}.")
+    for key in list(opts) + list(inner):
+        if key in _SCIPY_RESERVED:
+            raise ValueError(f"optimizer[{key!r}] cannot be given to the scipy back end: {_SCIPY_RESERVED[key]}")
     return opts
 
 

@@ -15,16 +15,23 @@ without storing the full-rate neural trace::
 """
 from __future__ import annotations
 
+import inspect
+
 import brainstate
 import brainunit as u
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from .._core.validation import broadcasts_to, check_in_size
 from ..observation.bold import BOLDSignal
 
 __all__ = ['Observer', 'BOLDMonitor', 'AverageMonitor']
 
 _UNSET = object()
+#: the keyword arguments BOLDMonitor forwards to BOLDSignal
+_BOLD_PARAMS = tuple(name for name in inspect.signature(BOLDSignal.__init__).parameters
+                     if name not in ('self', 'in_size', 'name'))
 
 
 def _reader(source):
@@ -40,12 +47,50 @@ def _reader(source):
     raise TypeError(f'`source` must be a state path (e.g. "node.rE") or a callable of the model; got {source!r}.')
 
 
+def state_at(model, path):
+    """The ``brainstate.State`` at the dotted ``path`` of ``model`` (None when there is none)."""
+    obj = model
+    for part in path.split('.'):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj if isinstance(obj, brainstate.State) else None
+
+
+def state_names(model) -> list:
+    """Dotted paths of every ``HiddenState`` of ``model`` (e.g. ``'node.x'``)."""
+    return sorted('.'.join(str(p) for p in path) for path in model.states(brainstate.HiddenState).keys())
+
+
 class Observer(brainstate.nn.Module):
     """Base class: ``step(model)`` every simulation step, ``read()`` at each sample."""
 
     def __init__(self, source):
         super().__init__()
         self.source = _reader(source)
+        self._source_path = source if isinstance(source, str) else None
+
+    def check_source(self, model):
+        """Raise a ValueError listing the model's states when a state-path ``source`` names none.
+
+        Called by the Simulator before :meth:`init_for` (in Python, before any trace); the
+        model's states must exist.
+        """
+        path = getattr(self, '_source_path', None)
+        if path is None or state_at(model, path) is not None:
+            return
+        available = state_names(model)
+        inner = [s for s in available if s.split('.')[-1] == path]
+        hint = f" '{path}' lives on a submodule: pass '{inner[0]}'." if inner else ''
+        raise ValueError(f"`source` {path!r} of {type(self).__name__} is not a state of {type(model).__name__}."
+                         f"{hint} Available states: {', '.join(available)}.")
+
+    def _source_shape(self, model):
+        """Shape of the source's value (read from the state, or by ``jax.eval_shape`` of a callable)."""
+        path = getattr(self, '_source_path', None)
+        if path is not None:
+            return tuple(u.math.shape(state_at(model, path).value))
+        return tuple(_shape_of(self.source, model).shape)
 
     def init_for(self, model, batch_size=None):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -89,15 +134,40 @@ class BOLDMonitor(Observer):
 
     def __init__(self, source, in_size=None, *, bold=None, **bold_params):
         super().__init__(source)
-        self._in_size = in_size
+        unknown = [name for name in bold_params if name not in _BOLD_PARAMS]
+        if unknown:
+            raise TypeError(f"BOLDMonitor got unexpected BOLDSignal parameter(s) {', '.join(map(repr, unknown))}; "
+                            f"accepted: {', '.join(_BOLD_PARAMS)}.")
+        if bold is not None:
+            if not isinstance(bold, BOLDSignal):
+                raise TypeError(f'`bold` must be a brainmass.BOLDSignal (or None); got {type(bold).__name__}.')
+            if bold_params:
+                raise ValueError(f"BOLDMonitor: pass either `bold` or BOLDSignal parameters "
+                                 f"({', '.join(bold_params)}), not both: set them on the BOLDSignal.")
+        self._in_size = None if in_size is None else check_in_size(in_size)
         self._params = bold_params
+        self._own = bold is None
         self.bold = bold
 
     def init_for(self, model, batch_size=None):
-        shape = _shape_of(self.source, model).shape
+        self.check_source(model)
+        shape = self._source_shape(model)
         region_shape = shape[1:] if batch_size is not None else shape
-        if self.bold is None:
-            self.bold = BOLDSignal(self._in_size or region_shape, **self._params)
+        label = repr(self._source_path) if self._source_path is not None else '(a callable)'
+        regions = ''
+        if getattr(model, 'varshape', None) is not None:
+            n = int(np.prod(model.varshape))
+            regions = f' ({type(model).__name__} has {n} region{"s" if n != 1 else ""})'
+        if self._in_size is not None and not broadcasts_to(region_shape, self._in_size):
+            raise ValueError(f'`in_size` of BOLDMonitor is {self._in_size}, but its source {label} has shape '
+                             f'{tuple(region_shape)}{regions}: leave in_size out to use the size of the source.')
+        if not self._own and not broadcasts_to(region_shape, self.bold.varshape):
+            raise ValueError(f'`bold` of BOLDMonitor has in_size {tuple(self.bold.varshape)}, but its source '
+                             f'{label} has shape {tuple(region_shape)}{regions}.')
+        size = self._in_size or tuple(region_shape)
+        if self._own and (self.bold is None or tuple(self.bold.varshape) != tuple(size)):
+            self.bold = BOLDSignal(size, **self._params)
+            self._batch = _UNSET
         if getattr(self, '_batch', _UNSET) == batch_size:
             brainstate.nn.reset_all_states(self.bold, batch_size=batch_size)  # keep compiled programs valid
         else:
@@ -125,6 +195,7 @@ class AverageMonitor(Observer):
     """
 
     def init_for(self, model, batch_size=None):
+        self.check_source(model)
         value = self.source(model)
         self._unit = u.get_unit(value) if isinstance(value, u.Quantity) else None
         zeros = jnp.zeros(_shape_of(self.source, model).shape, dtype=brainstate.environ.dftype())

@@ -53,6 +53,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.validation import check_bool
+
 __all__ = [
     'timeseries_rmse', 'fc_corr', 'fc_rmse', 'cosine_sim', 'fcd', 'fcd_ks',
     'fcd_wasserstein', 'combine', 'fcd_distribution', 'ks_distance',
@@ -136,12 +138,6 @@ def _window_starts(n_time, window_size, step_size, name='x'):
                          'needs at least 2. Use a longer series or smaller '
                          'window/step.')
     return starts
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f'{name} must be a bool, got {value!r}.')
-    return bool(value)
 
 
 def _named(f, name):
@@ -234,13 +230,29 @@ def _cosine_core(p, t):
     return jnp.clip(s, -1.0, 1.0)
 
 
-def _common_magnitudes(a, b):
+class UnitMismatchError(u.UnitMismatchError, ValueError):
+    """Incompatible units of the two inputs of an objective (a ``ValueError`` and a
+    ``brainunit.UnitMismatchError``, so either ``except`` catches it)."""
+
+
+def _unit_text(unit):
+    return 'dimensionless (plain numbers)' if unit.is_unitless else f'in {unit}'
+
+
+def _common_magnitudes(a, b, names=('prediction', 'target')):
     """Magnitudes of ``a`` and ``b`` in ``a``'s unit, plus that unit (or None)."""
     ua, ub = u.get_unit(a), u.get_unit(b)
     if ua.is_unitless and ub.is_unitless:
         return _float(a), _float(b), None
-    a_mag = u.Quantity(a).to_decimal(ua)
-    b_mag = u.Quantity(b).to_decimal(ua)  # raises UnitMismatchError on bad dims
+    try:
+        a_mag = u.Quantity(a).to_decimal(ua)
+        b_mag = u.Quantity(b).to_decimal(ua)  # raises UnitMismatchError on bad dims
+    except u.UnitMismatchError as err:
+        na, nb = names
+        raise UnitMismatchError(
+            f'`{nb}` is {_unit_text(ub)} but `{na}` is {_unit_text(ua)}: their units are incompatible. '
+            f'Give both in units of the same kind (e.g. both in mV) or both as plain numbers '
+            f'(strip a unit with u.get_magnitude).') from err
     return _float(a_mag), _float(b_mag), ua
 
 
@@ -370,7 +382,7 @@ def wasserstein_1d(a, b):
     >>> float(wasserstein_1d([0., 1., 2.], [1., 2., 3.]))
     1.0
     """
-    a, b, unit = _common_magnitudes(a, b)
+    a, b, unit = _common_magnitudes(a, b, names=('a', 'b'))
     return _with_unit(_w1_core(_as_sample(a, 'a'), _as_sample(b, 'b')), unit)
 
 
@@ -439,7 +451,7 @@ def fc_corr(as_loss=False):
     >>> round(float(fc_corr()(x, x)), 5)
     1.0
     """
-    as_loss = _check_bool(as_loss, 'as_loss')
+    as_loss = check_bool(as_loss, 'as_loss')
 
     def fc_corr_(prediction, target):
         _check_pair_ts(prediction, target)
@@ -481,7 +493,7 @@ def cosine_sim(as_loss=False):
     >>> float(cosine_sim()([1., 0.], [2., 0.]))
     1.0
     """
-    as_loss = _check_bool(as_loss, 'as_loss')
+    as_loss = check_bool(as_loss, 'as_loss')
 
     def cosine(prediction, target):
         _check_same_shape(prediction, target)
@@ -518,7 +530,7 @@ def fcd(window_size=30, step_size=5, as_loss=False):
     1.0
     """
     _check_window(window_size, step_size)
-    as_loss = _check_bool(as_loss, 'as_loss')
+    as_loss = check_bool(as_loss, 'as_loss')
 
     def fcd_(prediction, target):
         fp, ft = _fcd_pair(prediction, target, window_size, step_size)
@@ -623,8 +635,15 @@ def combine(*terms):
 
     def combined(prediction, target):
         total = None
-        for w, f in terms:
+        for i, (w, f) in enumerate(terms):
             value = w * f(prediction, target)
-            total = value if total is None else total + value
+            try:
+                total = value if total is None else total + value
+            except u.UnitMismatchError as err:
+                raise UnitMismatchError(
+                    f'combine() term {i} ({getattr(f, "__name__", "objective")}) gives a result '
+                    f'{_unit_text(u.get_unit(value))} but the terms before it give one '
+                    f'{_unit_text(u.get_unit(total))}: they cannot be added. Weight the terms so that all give '
+                    f'the same unit, e.g. (1 / u.mV, timeseries_rmse()) for a loss in mV.') from err
         return total
     return _named(combined, 'combined_objective')

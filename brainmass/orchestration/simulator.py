@@ -15,8 +15,11 @@ with their units, plus ``ts``: the unit-aware end-of-step times of the samples.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
+import numbers
 import warnings
+import weakref
 from typing import Callable, Dict
 
 import brainstate
@@ -25,24 +28,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.step import StepModel
 from .._core.transforms import recomputed_in_reverse, segmented_for_loop
-from .._core.units import is_traced, time_to_ms, unit_name
-from .._core.validation import check_choice, check_int_at_least
-from .monitors import Observer
+from .._core.units import is_traced, same_dim, time_to_ms, unit_name
+from .._core.validation import broadcasts_to, check_bool, check_choice, check_int_at_least
+from ..network.network import Network
+from .monitors import Observer, state_at, state_names
 
-__all__ = ['Simulator', 'SimulationDivergedError', 'state_names']
+__all__ = ['Simulator', 'SimulationDivergedError', 'InputUnitError', 'state_names']
 
 
 class SimulationDivergedError(FloatingPointError):
     """A simulation produced NaN or inf; the message says when and where."""
 
 
-def state_names(model) -> list:
-    """Dotted paths of every ``HiddenState`` of ``model`` (e.g. ``'node.x'``)."""
-    names = []
-    for path in model.states(brainstate.HiddenState).keys():
-        names.append('.'.join(str(p) for p in path))
-    return sorted(names)
+class InputUnitError(u.UnitMismatchError, ValueError):
+    """``inputs`` carry a unit the model cannot take (a ValueError and a brainunit UnitMismatchError)."""
+
+
+class _FlagTypeError(TypeError, ValueError):
+    """A flag of the wrong type (a TypeError; also a ValueError for the callers that caught one)."""
 
 
 class Simulator:
@@ -87,6 +92,7 @@ class Simulator:
         self._step_ratios = {}  # (quantity key, name) -> steps as a float: skips the unit arithmetic
         self._dt_ms = float(time_to_ms(self.dt, 'dt'))
         self._states_traced = False
+        self._layout = None
 
     # ------------------------------------------------------------------ public
     def run(self, duration, *, inputs=None, monitors=None, transient=None, sample_every=None,
@@ -136,20 +142,30 @@ class Simulator:
         """
         check_choice(on_divergence, ('raise', 'warn', 'ignore'), 'on_divergence')
         checkpoint = _check_checkpoint(checkpoint)
+        for flag, value in (('init_states', init_states), ('jit', jit), ('progress', progress)):
+            check_bool(value, flag)
         plan = self._plan(duration, transient, sample_every)
         if batch_size is not None:
             check_int_at_least(batch_size, 1, 'batch_size')
-        inputs_spec = _InputSpec(inputs, plan['n_steps'])
+        inputs_spec = _InputSpec(inputs, plan['n_steps'], self._input_layout(), batch_size)
         with brainstate.environ.context(dt=self.dt):
             reset = self._prepare_states(batch_size, init_states)
             monitor_fns = _normalise_monitors(monitors, self.model)
             for obs in _observers(monitor_fns).values():
+                obs.check_source(self.model)
                 obs.init_for(self.model, batch_size)
             program = self._program(plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress, reset)
-            outputs = program(inputs_spec.arrays)
+            try:
+                outputs = program(inputs_spec.arrays)
+            except u.UnitMismatchError as err:
+                if inputs is None or isinstance(err, InputUnitError):
+                    raise
+                raise InputUnitError(f'`inputs` could not be applied to {type(self.model).__name__}: {err} '
+                                      f'Give every input in the unit of the state variable it drives '
+                                      f'(plain numbers are read in that unit).') from err
         outputs['ts'] = self._sample_times(plan)
         if on_divergence != 'ignore':
-            _check_finite(outputs, on_divergence)
+            _check_finite(outputs, on_divergence, plan, self.dt)
         return outputs
 
     # ------------------------------------------------------------- internals
@@ -173,6 +189,12 @@ class Simulator:
                              f'({n_record} steps).')
         return dict(n_steps=n_steps, n_transient=n_transient, sample_every=every,
                     n_samples=n_samples, n_tail=n_record - n_samples * every)
+
+    def _input_layout(self):
+        """What the run's ``inputs`` must fit (computed once per Simulator): see :class:`_InputLayout`."""
+        if self._layout is None:
+            self._layout = _InputLayout(self.model)
+        return self._layout
 
     def _steps(self, value, name):
         """Number of dt steps in the time ``value`` (warn when not a whole multiple).
@@ -390,12 +412,13 @@ def _recording_loop(checkpoint, loop):
 
 
 def _check_checkpoint(checkpoint):
-    if isinstance(checkpoint, bool):
-        return checkpoint
+    if isinstance(checkpoint, (bool, np.bool_)):
+        return bool(checkpoint)
     if isinstance(checkpoint, (int, np.integer)) and checkpoint >= 2:
         return int(checkpoint)
-    raise ValueError(f'`checkpoint` must be False, True (two-level checkpointing) or an int base >= 2 '
-                     f'(brainstate.transform.checkpointed_for_loop); got {checkpoint!r}.')
+    error = ValueError if isinstance(checkpoint, (int, np.integer)) else _FlagTypeError
+    raise error(f'`checkpoint` must be False, True (two-level checkpointing) or an int base >= 2 '
+                f'(brainstate.transform.checkpointed_for_loop); got {checkpoint!r}.')
 
 
 def _prefetchers(model) -> list:
@@ -432,7 +455,13 @@ def _check_dt(dt):
         raise TypeError(f'`dt` must carry time units, e.g. 0.1 * u.ms; got the plain number {dt!r}.')
     if not u.get_unit(dt).has_same_dim(u.ms):
         raise TypeError(f'`dt` must be a time; got a quantity in {unit_name(dt)}.')
-    if not float(u.get_magnitude(dt)) > 0:
+    if np.ndim(u.get_mantissa(dt)) != 0:
+        raise ValueError(f'`dt` must be a single time step (a scalar quantity); got shape '
+                         f'{tuple(np.shape(u.get_mantissa(dt)))}.')
+    value = float(u.get_magnitude(dt))
+    if not math.isfinite(value):
+        raise ValueError(f'`dt` must be a finite time step; got {dt}.')
+    if not value > 0:
         raise ValueError(f'`dt` must be > 0; got {dt}.')
     return dt
 
@@ -450,7 +479,12 @@ def _step_ratio(value, dt, name):
         raise TypeError(f'`{name}` must carry time units (e.g. 100 * u.ms); got {value!r}.')
     if not u.get_unit(value).has_same_dim(u.ms):
         raise TypeError(f'`{name}` must be a time; got a quantity in {unit_name(value)}.')
+    if np.ndim(u.get_mantissa(value)) != 0:
+        raise ValueError(f'`{name}` must be a single time (a scalar quantity); got shape '
+                         f'{tuple(np.shape(u.get_mantissa(value)))}.')
     ratio = float(u.get_magnitude(value / dt))
+    if not math.isfinite(ratio):
+        raise ValueError(f'`{name}` must be a finite time; got {value}.')
     if ratio < 0:
         raise ValueError(f'`{name}` must be >= 0; got {value}.')
     return ratio
@@ -465,19 +499,13 @@ def _whole_steps(ratio, value, dt, name):
     return steps
 
 
-def _resolve_path(model, path):
-    obj = model
-    for part in path.split('.'):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj if isinstance(obj, brainstate.State) else None
-
-
 def _state_reader(model, name):
+    if isinstance(name, Observer):
+        raise TypeError(f'an in-loop monitor ({type(name).__name__}) needs a name: pass it in a dict, e.g. '
+                        f"monitors={{'bold': {type(name).__name__}(...)}}.")
     if not isinstance(name, str):
         raise TypeError(f'monitor names must be strings or callables; got {name!r}.')
-    if _resolve_path(model, name) is None:
+    if state_at(model, name) is None:
         available = state_names(model)
         hint = ''
         inner = [s for s in available if s.split('.')[-1] == name]
@@ -485,7 +513,7 @@ def _state_reader(model, name):
             hint = (f" '{name}' lives on a submodule: pass '{inner[0]}' or "
                     f"lambda m: m.{inner[0]}.value.")
         raise ValueError(f"Unknown monitor {name!r}.{hint} Available states: {', '.join(available)}.")
-    return lambda m, path=name: _resolve_path(m, path).value
+    return lambda m, path=name: state_at(m, path).value
 
 
 def _normalise_monitors(monitors, model) -> dict:
@@ -527,37 +555,201 @@ def _monitor_key(monitor_fns):
     return tuple(key)
 
 
+class _InputLayout:
+    """What ``inputs`` must fit, read once from the model (no trace).
+
+    ``varshape``: the per-step shape an input must broadcast to (a ``*Step`` model's or a
+    Network's regions; None for other modules, whose inputs are not checked). ``node`` /
+    ``order`` / ``offset``: the StepModel whose ``update(*inputs)`` maps positional inputs to
+    its ``input_vars`` (a Network's node takes the coupling current first: ``offset`` 1);
+    None when the model maps its inputs itself (units then are checked when they are used).
+    """
+
+    def __init__(self, model):
+        self.name = type(model).__name__
+        self.varshape = tuple(model.varshape) if isinstance(model, (StepModel, Network)) else None
+        node, self.offset = (model.node, 1) if isinstance(model, Network) else (model, 0)
+        self.node = node if _maps_inputs_in_order(node) else None
+        self.order = ()
+        if self.node is not None:
+            self.order = tuple(node.input_vars if node.input_vars is not None else node.state_vars)
+        self.callables_ok = weakref.WeakSet()   # callable inputs whose signature was checked
+
+    def region_text(self, batch_size):
+        n = int(np.prod(self.varshape)) if self.varshape else 1
+        text = f'{self.name} has state shape {self.varshape} ({n} region{"s" if n != 1 else ""})'
+        return text if batch_size is None else f'{text}, batch_size={batch_size}'
+
+    def row_shapes(self, batch_size):
+        """The accepted per-step shapes, for messages."""
+        full = self.varshape if batch_size is None else (batch_size,) + self.varshape
+        shapes = [(), full] if batch_size is None else [(), self.varshape, full]
+        return ' or '.join(str(tuple(s)) for s in dict.fromkeys(shapes))
+
+
+def _maps_inputs_in_order(node) -> bool:
+    """Whether ``node.update(*inputs)`` hands its positional inputs to ``input_vars`` in order."""
+    if not isinstance(node, StepModel) or type(node)._in_var_unit is not StepModel._in_var_unit:
+        return False
+    if type(node).update is StepModel.update:
+        return True
+    params = list(inspect.signature(type(node).update).parameters.values())[1:]
+    return bool(params) and params[0].kind is inspect.Parameter.VAR_POSITIONAL
+
+
+def _check_input_item(item, where):
+    """A number, array, Quantity or None; never a string or another object."""
+    if item is None:
+        return
+    mantissa = u.get_mantissa(item) if isinstance(item, u.Quantity) else item
+    dtype = getattr(mantissa, 'dtype', None)
+    if dtype is None:
+        if isinstance(mantissa, numbers.Number):
+            kind = 'c' if isinstance(mantissa, complex) else 'f'
+        else:
+            try:
+                kind = np.asarray(mantissa).dtype.kind
+            except (ValueError, TypeError):
+                kind = 'O'
+    else:
+        kind = np.dtype(dtype).kind
+    if kind not in 'biufc':
+        raise TypeError(f'`inputs`{where} must be a number, an array of numbers or a quantity (or a '
+                        f'callable(i, t) for all inputs); got {type(item).__name__} {item!r:.60}.')
+
+
+def _check_signature(fn):
+    """A callable input is called as ``fn(i, t)``: say so before the trace when it cannot be."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+        return
+    try:
+        sig.bind(0, 0)
+    except TypeError:
+        raise TypeError(f'`inputs` as a callable is called as inputs(i, t) (the step index and its time) '
+                        f'and returns the inputs of that step; {getattr(fn, "__name__", fn)!s}{sig} '
+                        f'cannot take those two arguments.') from None
+
+
 class _InputSpec:
     """Validates external inputs and slices them per step inside the program."""
 
-    def __init__(self, inputs, n_steps):
+    def __init__(self, inputs, n_steps, layout=None, batch_size=None):
         self.callable = None
         self.constants = ()
         self.arrays = ()
+        self.layout_info, self.batch_size = layout, batch_size
         if inputs is None:
             self.kind = 'none'
         elif callable(inputs):
             self.kind, self.callable = 'callable', inputs
+            try:
+                seen = layout is not None and inputs in layout.callables_ok
+            except TypeError:  # not weak-referenceable
+                seen = False
+            if not seen:
+                _check_signature(inputs)
+                if layout is not None:
+                    with contextlib.suppress(TypeError):
+                        layout.callables_ok.add(inputs)
         else:
             items = tuple(inputs) if isinstance(inputs, tuple) else (inputs,)
             self.kind = 'items'
             self.layout = []
             arrays = []
+            if layout is not None:
+                self._check_count(len(items), f'`inputs` gives {len(items)} inputs')
             for k, item in enumerate(items):
-                shape = u.math.shape(item)
+                where = f' item {k}' if isinstance(inputs, tuple) else ''
+                _check_input_item(item, where)
+                shape = tuple(u.math.shape(item)) if item is not None else ()
                 if len(shape) == 0:
                     self.layout.append(('const', item))
                 else:
                     if shape[0] != n_steps:
-                        raise ValueError(f'`inputs` array {k} has {shape[0]} time steps along its first axis, but '
-                                         f'the run has {n_steps} steps (duration / dt, transient included).')
+                        raise ValueError(self._time_axis_message(shape, n_steps, where))
                     self.layout.append(('array', len(arrays)))
                     arrays.append(item)
+                if layout is not None:
+                    self._check_row(shape[1:], k, item, where, shape)
             self.arrays = tuple(arrays)
         self.key = (self.kind, id(self.callable) if self.callable else None,
                     tuple((str(k), (u.math.shape(v), str(u.get_unit(v)), float(u.get_magnitude(v)))
-                           if k == 'const' else v) for k, v in getattr(self, 'layout', ())),
+                           if k == 'const' and v is not None else v) for k, v in getattr(self, 'layout', ())),
                     tuple((u.math.shape(a), str(getattr(u.math.asarray(a), 'dtype', ''))) for a in self.arrays))
+
+    # ---------------------------------------------------------- validation
+    def _check_count(self, n, given):
+        info = self.layout_info
+        if info.node is None or n + info.offset <= len(info.order):
+            return
+        free = info.order[info.offset:]
+        node = type(info.node).__name__
+        takes = (f'{node}.update takes at most {len(info.order)} inputs '
+                 f'({", ".join(v + "_inp" for v in info.order)})')
+        if info.offset:
+            takes += (f'; in a {info.name} the first ({info.order[0]}_inp) is the coupling current, '
+                      f'so `inputs` may give at most {len(free)}')
+        raise TypeError(f'{given}, but {takes}.')
+
+    def _check_row(self, row, k, item, where, shape):
+        """The per-step value ``row`` (shape) of input ``k`` fits the model's states and units."""
+        info, batch = self.layout_info, self.batch_size
+        if info.varshape is not None:
+            target = info.varshape if batch is None else (batch,) + info.varshape
+            if not broadcasts_to(row, target):
+                hint = ''
+                if batch is None and len(row) > len(info.varshape):
+                    hint = ' (a leading batch axis needs run(..., batch_size=B))'
+                per_step = (f'each of its {shape[0]} rows has shape {tuple(row)}' if shape != row
+                            else 'that is the value of one step')
+                raise ValueError(f'`inputs`{where} has shape {tuple(shape)} ({per_step}), which does not fit '
+                                 f'the model: {info.region_text(batch)}. The value of one step must have '
+                                 f'shape {info.row_shapes(batch)}{hint}.')
+        if info.node is None or not isinstance(item, u.Quantity) or k + info.offset >= len(info.order):
+            return
+        var = info.order[k + info.offset]
+        expected = info.node.unit_of(var)
+        unit = u.get_unit(item)
+        ok = unit.is_unitless if expected.is_unitless else same_dim(unit, expected)
+        if not ok:
+            want = ('dimensionless (plain numbers)' if expected.is_unitless
+                    else f'in {unit_name(1 * expected)} (or plain numbers, read in {unit_name(1 * expected)})')
+            raise InputUnitError(f'`inputs`{where} is in {unit_name(item)}, but it drives {var!r} of '
+                                  f'{type(info.node).__name__}, whose input must be {want}.')
+
+    def _time_axis_message(self, shape, n_steps, where):
+        info, batch = self.layout_info, self.batch_size
+        msg = (f'`inputs`{where} has shape {tuple(shape)}: {shape[0]} time steps along its first axis, but the run '
+               f'has {n_steps} steps (duration / dt, transient included; an array input is a time series, one '
+               f'row per step)')
+        if info is not None and info.varshape is not None:
+            rows = [(n_steps,)] + [(n_steps,) + s for s in
+                                   ([info.varshape] if batch is None else
+                                    [info.varshape, (batch,) + info.varshape])]
+            msg += f'; expected shape {" or ".join(str(r) for r in rows)} ({info.region_text(batch)})'
+            if tuple(shape) in (info.varshape, (batch,) + info.varshape):
+                msg += (f'. For the same value at every step pass a callable, inputs=lambda i, t: values, '
+                        f'or jnp.broadcast_to(values, {(n_steps,) + tuple(shape)})')
+        return msg + '.'
+
+    def check_output(self, out):
+        """Static (trace-time) check of what a callable input returned at a step."""
+        info = self.layout_info
+        if info is None or self.kind != 'callable':
+            return out
+        items = out if isinstance(out, tuple) else (out,)
+        if out is None:
+            return out
+        self._check_count(len(items), f'the `inputs` callable returns {len(items)} inputs')
+        for k, item in enumerate(items):
+            where = f' (callable output item {k})' if isinstance(out, tuple) else ' (callable output)'
+            if item is None:
+                continue
+            shape = tuple(u.math.shape(item))
+            self._check_row(shape, k, item, where, shape)
+        return out
 
     def slice(self, arrays, start, stop, chunk=None):
         def cut(a):
@@ -573,12 +765,12 @@ class _InputSpec:
         if self.kind == 'none':
             return ()
         if self.kind == 'callable':
-            out = self.callable(i, t)
+            out = self.check_output(self.callable(i, t))
             return out if isinstance(out, tuple) else (out,)
         return tuple(value if kind == 'const' else sliced[value] for kind, value in self.layout)
 
 
-def _check_finite(outputs, mode):
+def _check_finite(outputs, mode, plan=None, dt=None):
     for name, value in outputs.items():
         if name == 'ts':
             continue
@@ -589,10 +781,24 @@ def _check_finite(outputs, mode):
             if not np.issubdtype(arr.dtype, np.inexact) or np.all(np.isfinite(arr)):
                 continue
             bad = np.argwhere(~np.isfinite(arr))[0]
-            t = outputs['ts'][int(bad[0])]
-            msg = (f"Simulation diverged: monitor {name!r} became {arr[tuple(bad)]} at t = {t} "
-                   f"(sample {int(bad[0])}, index {tuple(int(b) for b in bad[1:])}). Reduce dt, lower the "
-                   f"coupling, check parameters, or pass on_divergence='warn'.")
+            sample = int(bad[0])
+            t = outputs['ts'][sample]
+            where = f'at t = {t} (sample {sample}, index {tuple(int(b) for b in bad[1:])})'
+            every = 1 if plan is None else plan['sample_every']
+            unseen = plan is not None and (every > 1 or (sample == 0 and plan['n_transient'] > 0))
+            if unseen:
+                # only the sampling instants are checked: the first bad value may be older
+                if sample > 0:
+                    after = f'the previous sample (t = {outputs["ts"][sample - 1]})'
+                elif plan['n_transient']:
+                    after = f'the start of the run (the {plan["n_transient"] * dt} transient is not recorded)'
+                else:
+                    after = 'the start of the run'
+                where = (f'first seen at sample t = {t} (sample {sample}, index {tuple(int(b) for b in bad[1:])}; '
+                         f'only samples are checked: it diverged after {after} and at or before t = {t})')
+            sep = ', ' if unseen else ' '
+            msg = (f"Simulation diverged: monitor {name!r} became {arr[tuple(bad)]}{sep}{where}. Reduce dt, "
+                   f"lower the coupling, check parameters, or pass on_divergence='warn'.")
             if mode == 'raise':
                 raise SimulationDivergedError(msg)
             warnings.warn(msg, RuntimeWarning, stacklevel=3)
