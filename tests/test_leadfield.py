@@ -206,3 +206,12 @@ def test_gradient_of_readout_wrt_gain_matches_finite_differences():
 
     fd = (loss(1.51) - loss(1.49)) / 0.02
     assert abs(g_y0 - fd) < 1e-2 * abs(fd)
+
+
+def test_bad_scale_and_input_name_the_argument():
+    with pytest.raises(TypeError, match='`scale` of LeadFieldModel must be a number'):
+        LeadFieldModel(4, 3, _L(), scale='2')
+    with pytest.raises(ValueError, match='`scale` of LeadFieldModel must be finite'):
+        LeadFieldModel(4, 3, _L(), scale=float('nan'))
+    with pytest.raises(TypeError, match='`x` must be an array of dipole moments'):
+        LeadFieldModel(4, 3, _L())('a')

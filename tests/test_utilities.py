@@ -42,6 +42,8 @@ def test_bounded_input_is_a_smooth_clamp():
     assert q.to_decimal(u.mV) < 500. and u.get_unit(q) == u.mV
     with pytest.raises(ValueError, match='bound'):
         brainmass.bounded_input(1., bound=0.)
+    with pytest.raises(ValueError, match=r'`bound` must have the unit of `x` \(in mV.*ms'):
+        brainmass.bounded_input(jnp.ones(3) * u.mV, bound=5 * u.ms)
 
 
 def test_process_sequence_layouts():

@@ -268,3 +268,8 @@ def test_kernel_parameters_under_a_trace_are_not_checked():
     assert np.isfinite(float(jax.grad(lambda b: MixtureOfGammasHRFKernel(b=b)(5.))(1.)))
     with pytest.raises(TypeError, match=r'`tau` of GammaHRFKernel must be a number'):
         GammaHRFKernel(tau='1')
+
+
+def test_a_monitor_returning_a_non_array_names_the_monitor():
+    with pytest.raises(TypeError, match="monitor 'm' returned str"):
+        sim().run(1 * ms, monitors={'m': lambda m: 'abc'})

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._core.validation import check_choice
+from .._core.validation import as_numeric, check_choice, check_values
 
 __all__ = ['LeadFieldModel', 'EEGLeadFieldModel', 'MEGLeadFieldModel', 'LeadfieldReadout',
            'compress_vertex_leadfield', 'build_fixed_orientation_weights']
@@ -108,10 +108,16 @@ class LeadFieldModel(brainstate.nn.Module):
             raise ValueError(f'`dipole_unit` must be a current dipole moment (e.g. nA*m); '
                              f'got {self.dipole_unit}.')
         self.L = self._leadfield(L)
-        self.scale = None if scale is None else brainstate.nn.Param.init(scale)
+        self.scale = None if scale is None else self._scale(scale)
         self.noise_chol = None if noise_cov is None else self._cholesky(noise_cov)
 
     # ---------------------------------------------------------------- checks
+    def _scale(self, scale):
+        if not isinstance(scale, brainstate.nn.Param):
+            scale = as_numeric(scale, 'scale', type(self).__name__)
+            check_values(scale, 'scale', type(self).__name__)
+        return brainstate.nn.Param.init(scale)
+
     def _check_sensor_unit(self, unit):
         return unit
 
@@ -168,7 +174,7 @@ class LeadFieldModel(brainstate.nn.Module):
                 raise ValueError(f'the input dipoles have unit {u.get_unit(x)}, expected a dipole '
                                  f'moment such as {self.dipole_unit}.')
             x = u.get_magnitude(x.to(self.dipole_unit))
-        x = _float(x)
+        x = _float(as_numeric(x, 'x', kinds='an array of dipole moments (numbers or a Quantity such as nA*m)'))
         if x.ndim == 0 or x.shape[-1] != self.n_regions:
             raise ValueError(f'the input must have shape (..., n_regions) with n_regions = '
                              f'{self.n_regions}; got {x.shape}.')

@@ -283,7 +283,8 @@ class Simulator:
             return recomputed_in_reverse(one_step)(i, args)
 
         def record(out):
-            return {name: (out if fn is None else obs.read() if (obs := observers.get(name)) else fn(model))
+            return {name: (out if fn is None else obs.read() if (obs := observers.get(name))
+                           else _monitor_value(name, fn(model)))
                     for name, fn in monitor_fns.items()}
 
         def loop(body, indices, xs, pbar=None):
@@ -534,6 +535,17 @@ def _normalise_monitors(monitors, model) -> dict:
         return out
     raise TypeError(f'`monitors` must be None, a list of state names, a callable or a dict; '
                     f'got {type(monitors).__name__}.')
+
+
+def _monitor_value(name, value):
+    """A callable monitor's value, checked while tracing: arrays and quantities (or pytrees of them)."""
+    for leaf in jax.tree.leaves(value, is_leaf=lambda v: isinstance(v, u.Quantity)):
+        mantissa = u.get_mantissa(leaf) if isinstance(leaf, u.Quantity) else leaf
+        if not (isinstance(mantissa, (jax.Array, np.ndarray, np.generic)) or
+                isinstance(mantissa, (bool, int, float, complex))):
+            raise TypeError(f'monitor {name!r} returned {type(leaf).__name__} {leaf!r:.60}; a monitor must '
+                            f'return an array or a quantity (e.g. lambda m: m.x.value).')
+    return value
 
 
 def _observers(monitor_fns) -> dict:
