@@ -27,8 +27,9 @@ def net(**kw):
 
 # ----------------------------------------------------------------------------- Network
 @pytest.mark.parametrize('k, exc, text', [
-    (jnp.ones(5), ValueError, r'`k` has shape \(5,\).*broadcasts to \(3,\)'),
-    (np.ones((3, 3)), ValueError, r'`k` has shape \(3, 3\)'),
+    (jnp.ones(5), ValueError, r'`k` has shape \(5,\).*one value per region \(3,\)'),
+    (np.ones((4, 2)), ValueError, r'`k` has shape \(4, 2\).*\(B, 1\) or \(B, 3\)'),
+    (np.ones((2, 3, 1)), ValueError, r'`k` has shape \(2, 3, 1\)'),
     ('1', TypeError, r'`k` must be a number.*got \'1\' \(str\)'),
     (None, TypeError, r'`k` must be'),
     (True, TypeError, r'`k` must be'),
@@ -47,6 +48,22 @@ def test_network_k_param_shape_rejected():
 @pytest.mark.parametrize('k', [0.5, 1, np.ones(1), jnp.array([.1, .2, .3]), [.1, .2, .3]])
 def test_network_k_accepted(k):
     assert net(k=k).n_node == 3
+
+
+def test_network_k_sweep_over_the_batch_runs():
+    """One k per batch member, (B, 1), with a per-region history (N, 1): the benchmark's sweep."""
+    brainstate.environ.set(dt=0.1 * u.ms)
+    k = jnp.array([0.1, 0.5]).reshape(2, 1)
+    x0 = jnp.array([0.1, 0.2, 0.3])
+    network = brainmass.Network(brainmass.HopfStep(3, init_x=x0), conn=W, distance=D, speed=10 * u.mm / u.ms,
+                                coupled_var='x', k=k, delay_init=x0[:, None])
+    res = brainmass.Simulator(network, dt=0.1 * u.ms).run(0.5 * u.ms, monitors=['node.x'], batch_size=2)
+    x = np.asarray(res['node.x'])
+    assert x.shape == (5, 2, 3) and not np.allclose(x[:, 0], x[:, 1])
+    single = brainmass.Network(brainmass.HopfStep(3, init_x=x0), conn=W, distance=D, speed=10 * u.mm / u.ms,
+                               coupled_var='x', k=0.5, delay_init=x0)
+    ref = brainmass.Simulator(single, dt=0.1 * u.ms).run(0.5 * u.ms, monitors=['node.x'])['node.x']
+    np.testing.assert_allclose(x[:, 1], np.asarray(ref), rtol=1e-5, atol=1e-7)
 
 
 def test_network_per_region_k_runs():

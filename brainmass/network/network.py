@@ -165,7 +165,7 @@ class Network(brainstate.nn.Dynamics):
                 raise ValueError('Network needs dt to size its delay buffer: call '
                                  'brainstate.environ.set(dt=0.1 * u.ms) before building a delay-coupled Network.')
             self._plan = self._build_plan(time_to_ms(dt, 'dt'))
-            _check_history_shape(self.delay_init, (self._plan['L'], self.n_node))
+            _check_history_shape(self.delay_init, (self._plan['L'], self.n_node), batch_unknown=True)
 
     # ------------------------------------------------------------- properties
     @property
@@ -750,17 +750,19 @@ def _numeric_magnitude(value, name, expected):
 
 
 def _check_k(k, n):
-    """``k``: a scalar, or per target region (broadcastable to (N,)); numeric and finite."""
-    expected = (f'a number, a Quantity, an array broadcastable to the {n} regions (shape ({n},)) or a '
+    """``k``: a scalar, per target region ``(N,)``, or per batch member ``(B, 1)`` / ``(B, N)`` (a sweep
+    over k in one batched run); numeric and finite."""
+    expected = (f'a number, a Quantity, an array of shape ({n},), (B, 1) or (B, {n}) (B = batch_size) or a '
                 f'brainstate.nn.Param')
     if isinstance(k, (list, tuple)):
         k = np.asarray(k)
     value = k.value() if isinstance(k, brainstate.nn.Param) else k
     arr = _numeric_magnitude(value, 'k', expected)
     shape = arr.shape if arr is not None else tuple(u.math.shape(value))
-    if not broadcasts_to(shape, (n,)):
-        raise ValueError(f'`k` has shape {shape}, but the coupling strength must be a scalar or one value per '
-                         f'region: a shape that broadcasts to ({n},).')
+    if len(shape) > 2 or not broadcasts_to(shape[-1:], (n,)):
+        raise ValueError(f'`k` has shape {shape}, but the coupling strength must be a scalar, one value per '
+                         f'region ({n},), or one row per batch member (B, 1) or (B, {n}) for a sweep with '
+                         f'batch_size=B.')
     if arr is not None and not np.all(np.isfinite(arr)):
         raise ValueError(f'`k` must be finite; got {_describe(value)}.')
     return k
@@ -790,12 +792,17 @@ def _check_delay_init(delay_init, node, terms, coupled_var):
     return delay_init
 
 
-def _check_history_shape(delay_init, shape):
-    """A constant history must broadcast to ``shape`` (the buffer's (L, N[, B]))."""
+def _check_history_shape(delay_init, shape, batch_unknown=False):
+    """A constant history must broadcast to ``shape`` (the buffer's (L, N[, B])).
+
+    ``batch_unknown`` (at construction, before batch_size is known): a trailing batch axis,
+    ``(N, 1)``, ``(N, B)`` or ``(L, N, B)``, is also accepted; the run checks its size.
+    """
     if callable(delay_init):
         return
     got = tuple(u.math.shape(delay_init))
-    if not broadcasts_to(got, shape):
+    with_batch = batch_unknown and 2 <= len(got) <= 3 and broadcasts_to(got[:-1], shape)
+    if not (broadcasts_to(got, shape) or with_batch):
         raise ValueError(f'`delay_init` has shape {got}, which does not broadcast to the delay history shape '
                          f'{shape} (delay slots, regions[, batch]); give a scalar, one value per region (shape '
                          f'({shape[1]},)), or a callable initializer.')
