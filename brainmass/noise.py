@@ -70,12 +70,12 @@ def _noise_param(value, name, owner, varshape, **checks):
     """Check a (plain or Param) noise parameter at construction and wrap it with Param.init."""
     if isinstance(value, brainstate.nn.Param):
         current = value.value()
-        check_fits_shape(u.math.shape(current), varshape, name, owner)
+        check_fits_shape(u.math.shape(current), varshape, name, owner, batch_axis=True)
         if not value.fit:
             check_values(u.get_magnitude(current), name, owner, **checks)
         return value
     check_values(value, name, owner, **checks)
-    check_fits_shape(u.math.shape(value), varshape, name, owner)
+    check_fits_shape(u.math.shape(value), varshape, name, owner, batch_axis=True)
     return brainstate.nn.Param.init(value, varshape)
 
 

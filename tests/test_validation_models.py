@@ -17,13 +17,29 @@ from brainmass import HopfStep, JansenRitStep, MontbrioPazoRoxinStep, WilsonCowa
 from brainmass.models.jansen_rit import JansenRitTR
 from brainmass.models.wong_wang import WongWangExcInhStep, WongWangStep, fic_tuning
 
+from _helpers import mag
+
 
 # ------------------------------------------------------------------ shapes
-@pytest.mark.parametrize('value', [jnp.ones((3, 3)), jnp.ones(2), jnp.ones((1, 3, 1))])
+@pytest.mark.parametrize('value', [jnp.ones((3, 2)), jnp.ones(2), jnp.ones((1, 3, 1)), jnp.ones((2, 2, 3))])
 def test_parameter_shape_must_not_change_the_node_shape(value):
     shape = tuple(value.shape)
     with pytest.raises(ValueError, match=rf'`a` of HopfStep has shape \({shape[0]},.*in_size \(3,\)'):
         HopfStep(3, a=value)
+
+
+def test_a_leading_batch_axis_gives_one_parameter_row_per_batch_member():
+    """(B, N) or (B, 1): a parameter sweep in one batched run (each member matches its own run)."""
+    a = jnp.array([[0.1], [0.5]])
+    node = HopfStep(3, a=a, init_x=0.1)
+    x = mag(brainmass.Simulator(node, dt=0.1 * u.ms).run(1 * u.ms, monitors=['x'], batch_size=2)['x'])
+    assert x.shape == (10, 2, 3)
+    for b in range(2):
+        single = HopfStep(3, a=float(a[b, 0]), init_x=0.1)
+        ref = mag(brainmass.Simulator(single, dt=0.1 * u.ms).run(1 * u.ms, monitors=['x'])['x'])
+        np.testing.assert_allclose(x[:, b], ref, rtol=1e-6)
+    assert HopfStep(3, a=jnp.ones((4, 3))).a.value().shape == (4, 3)
+    assert brainmass.OUProcess(2, sigma=jnp.ones((5, 1))).sigma.value().shape == (5, 1)
 
 
 def test_parameter_shapes_that_fit_are_kept():
@@ -34,8 +50,8 @@ def test_parameter_shapes_that_fit_are_kept():
 
 
 def test_param_objects_are_shape_checked_and_otherwise_untouched():
-    with pytest.raises(ValueError, match='`tau_E` of WilsonCowanStep has shape \\(2, 2\\)'):
-        WilsonCowanStep(2, tau_E=brainstate.nn.Param(jnp.ones((2, 2))))
+    with pytest.raises(ValueError, match='`tau_E` of WilsonCowanStep has shape \\(2, 2, 2\\)'):
+        WilsonCowanStep(2, tau_E=brainstate.nn.Param(jnp.ones((2, 2, 2))))
     # a trainable Param (with or without a transform) keeps its object and its states
     a = brainstate.nn.Param(0.1, t=brainstate.nn.SigmoidT(-1., 1.))
     node = HopfStep(2, a=a)
@@ -172,7 +188,7 @@ def test_noise_size_must_match_the_node():
 
 
 @pytest.mark.parametrize('make, error, match', [
-    (lambda: brainmass.OUProcess(2, sigma=jnp.ones((2, 2))), ValueError, r'`sigma` of OUProcess has shape \(2, 2\)'),
+    (lambda: brainmass.OUProcess(2, sigma=jnp.ones((2, 3))), ValueError, r'`sigma` of OUProcess has shape \(2, 3\)'),
     (lambda: brainmass.OUProcess(2, sigma=jnp.nan), ValueError, '`sigma` of OUProcess must be finite'),
     (lambda: brainmass.OUProcess(2, sigma=-1.), ValueError, '`sigma` of OUProcess must be >= 0'),
     (lambda: brainmass.OUProcess(2, tau=0.), ValueError, '`tau` of OUProcess must be positive.*0.0 ms'),

@@ -105,12 +105,8 @@ class StepModel(brainstate.nn.Dynamics):
         if isinstance(spec, u.Quantity) and not same_dim(u.get_unit(spec), unit):
             raise ValueError(f'`{name}` of {owner} has unit {unit_name(spec)}, expected {unit_name(1 * unit)}.')
         check_values(u.get_magnitude(spec), name, owner)
-        shape, n = tuple(u.math.shape(spec)), len(self.varshape)
         # a leading batch axis is allowed (matched against batch_size by init_state)
-        check_fits_shape(shape[-n:] if len(shape) > n else shape, self.varshape, name, owner)
-        if len(shape) > n + 1:
-            raise ValueError(f'`{name}` of {owner} has shape {shape}: give a scalar, an array of shape '
-                             f'{tuple(self.varshape)} or (batch_size,) + {tuple(self.varshape)}.')
+        check_fits_shape(u.math.shape(spec), self.varshape, name, owner, batch_axis=True)
         return spec
 
     def __setattr__(self, name, value):
@@ -180,14 +176,14 @@ class StepModel(brainstate.nn.Dynamics):
         unit_label = '' if unit is None or unit.is_unitless else str(unit)
         if isinstance(value, brainstate.nn.Param):
             current = value.value()
-            check_fits_shape(u.math.shape(current), self.varshape, name, owner)
+            check_fits_shape(u.math.shape(current), self.varshape, name, owner, batch_axis=True)
             if not value.fit:
                 check_values(u.get_magnitude(current), name, owner, unit=unit_label, **checks)
             return value
         if callable(value):  # an initializer, called with the node's shape
             param = brainstate.nn.Param.init(value, self.varshape)
             current = param.value()
-            check_fits_shape(u.math.shape(current), self.varshape, name, owner)
+            check_fits_shape(u.math.shape(current), self.varshape, name, owner, batch_axis=True)
             check_values(u.get_magnitude(current), name, owner, unit=unit_label, **checks)
             return param
         value = as_numeric(value, name, owner)
@@ -203,7 +199,7 @@ class StepModel(brainstate.nn.Dynamics):
                                      f'got {unit_name(value)}.')
                 value = u.get_magnitude(value.to(unit))
         check_values(value, name, owner, unit=unit_label, **checks)
-        check_fits_shape(u.math.shape(value), self.varshape, name, owner)
+        check_fits_shape(u.math.shape(value), self.varshape, name, owner, batch_axis=True)
         return brainstate.nn.Param.init(value, self.varshape)
 
     def time_param(self, value, name: str):

@@ -157,9 +157,18 @@ def broadcasts_to(shape, target) -> bool:
         return False
 
 
-def check_fits_shape(shape, varshape, name: str, owner=None, what: str = 'in_size'):
-    """Raise ValueError unless ``shape`` broadcasts to ``varshape`` without changing it."""
+def check_fits_shape(shape, varshape, name: str, owner=None, what: str = 'in_size', batch_axis: bool = False):
+    """Raise ValueError unless ``shape`` broadcasts to ``varshape`` without changing it.
+
+    ``batch_axis``: one extra leading axis is allowed, ``(B,) + varshape`` (one value per
+    batch member of a ``run(batch_size=B)``, e.g. a parameter sweep in one program).
+    """
     shape, varshape = tuple(shape), tuple(varshape)
-    if not broadcasts_to(shape, varshape):
+    n = len(varshape)
+    core = shape[len(shape) - n:] if batch_axis and len(shape) == n + 1 else shape
+    if not broadcasts_to(core, varshape):
+        alternatives = f'a scalar or an array of shape {varshape}'
+        if batch_axis:
+            alternatives += f', or (B,) + {varshape} for B batch members (run with batch_size=B)'
         raise ValueError(f'{_label(name, owner)} has shape {shape}, which does not broadcast to {what} '
-                         f'{varshape}: give a scalar or an array of shape {varshape}.')
+                         f'{varshape}: give {alternatives}.')
