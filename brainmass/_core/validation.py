@@ -11,7 +11,7 @@ from .units import is_traced
 
 __all__ = ['check_in_size', 'check_choice', 'check_positive', 'check_int_at_least',
            'format_choices', 'is_concrete', 'as_numeric', 'check_values', 'check_fits_shape',
-           'check_bool', 'broadcasts_to']
+           'check_bool', 'broadcasts_to', 'short_repr', 'numeric_magnitude']
 
 
 def format_choices(choices: Iterable[str]) -> str:
@@ -139,6 +139,34 @@ def _offending(arr, bad, unit):
         return describe(arr, unit)
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     return f'{describe(arr[index], unit)} at index {index}'
+
+
+def short_repr(value) -> str:
+    """``repr(value)`` cut to 60 characters, with the type: ``'1' (str)``."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + '...'
+    return f'{text} ({type(value).__name__})'
+
+
+def numeric_magnitude(value, label: str, expected: str):
+    """The magnitude of a number / array / Quantity as a numpy array (None when traced).
+
+    ``label`` names the argument in the TypeError raised for strings, None, bools and other
+    non-numbers: ``f'{label} must be {expected}; got ...'``.
+    """
+    if isinstance(value, (str, bytes, bool, np.bool_)) or value is None:
+        raise TypeError(f'{label} must be {expected}; got {short_repr(value)}.')
+    mag = u.get_magnitude(value)
+    if is_traced(mag):
+        return None
+    try:
+        arr = np.asarray(mag)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f'{label} must be {expected}; got {short_repr(value)}.') from err
+    if arr.dtype.kind not in 'iuf':
+        raise TypeError(f'{label} must be {expected}; got {short_repr(value)} (dtype {arr.dtype}).')
+    return arr
 
 
 def check_bool(value, name: str, meaning: str = ''):

@@ -59,7 +59,8 @@ import numpy as np
 from .._core.step import StepModel
 from .._core.transforms import pairwise_sum, recomputed_in_reverse
 from .._core.units import time_to_ms
-from .._core.validation import broadcasts_to, check_bool, check_choice, format_choices
+from .._core.validation import (broadcasts_to, check_bool, check_choice, format_choices, numeric_magnitude,
+                                short_repr)
 from .couplings import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
                         SigmoidalCoupling, SigmoidalJansenRitCoupling)
 from .delays import delay_steps, delay_times_ms
@@ -668,12 +669,12 @@ def _connectivity(conn, n, self_connection, coupling):
         return conn
     if isinstance(conn, (str, bytes)) or conn is None or isinstance(conn, (bool, np.bool_)):
         raise TypeError(f'`conn` must be an (N, N) weight matrix (array_like of numbers) or a brainstate.nn.Param; '
-                        f'got {_describe(conn)}.')
+                        f'got {short_repr(conn)}.')
     _check_dimensionless(conn, 'conn', 'weights are plain numbers; put the scale of the coupling into `k`')
     try:
         W = np.array(u.get_magnitude(conn), dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f'`conn` must be an (N, N) weight matrix of numbers; got {_describe(conn)} ({err}).') from err
+        raise TypeError(f'`conn` must be an (N, N) weight matrix of numbers; got {short_repr(conn)} ({err}).') from err
     if W.ndim == 1 and W.size == n * n:
         W = W.reshape(n, n)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
@@ -721,32 +722,9 @@ def _check_noise(noise, n):
     return noise
 
 
-def _describe(value):
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + '...'
-    return f'{text} ({type(value).__name__})'
-
-
 def _check_dimensionless(value, name, why):
     if isinstance(value, u.Quantity) and not u.get_unit(value).is_unitless:
         raise ValueError(f'`{name}` must be dimensionless ({why}); got a quantity in {u.get_unit(value)}.')
-
-
-def _numeric_magnitude(value, name, expected):
-    """The magnitude of a number / array / Quantity as numpy (None when traced); TypeError otherwise."""
-    if isinstance(value, (str, bytes)) or value is None or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f'`{name}` must be {expected}; got {_describe(value)}.')
-    mag = u.get_magnitude(value)
-    if isinstance(mag, jax.core.Tracer):
-        return None
-    try:
-        arr = np.asarray(mag)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f'`{name}` must be {expected}; got {_describe(value)}.') from err
-    if arr.dtype.kind not in 'iuf':
-        raise TypeError(f'`{name}` must be {expected}; got {_describe(value)} (dtype {arr.dtype}).')
-    return arr
 
 
 def _check_k(k, n):
@@ -757,14 +735,14 @@ def _check_k(k, n):
     if isinstance(k, (list, tuple)):
         k = np.asarray(k)
     value = k.value() if isinstance(k, brainstate.nn.Param) else k
-    arr = _numeric_magnitude(value, 'k', expected)
+    arr = numeric_magnitude(value, '`k`', expected)
     shape = arr.shape if arr is not None else tuple(u.math.shape(value))
     if len(shape) > 2 or not broadcasts_to(shape[-1:], (n,)):
         raise ValueError(f'`k` has shape {shape}, but the coupling strength must be a scalar, one value per '
                          f'region ({n},), or one row per batch member (B, 1) or (B, {n}) for a sweep with '
                          f'batch_size=B.')
     if arr is not None and not np.all(np.isfinite(arr)):
-        raise ValueError(f'`k` must be finite; got {_describe(value)}.')
+        raise ValueError(f'`k` must be finite; got {short_repr(value)}.')
     return k
 
 
@@ -779,7 +757,7 @@ def _check_delay_init(delay_init, node, terms, coupled_var):
         return delay_init
     if isinstance(delay_init, (list, tuple)):
         delay_init = np.asarray(delay_init)
-    arr = _numeric_magnitude(delay_init, 'delay_init', _DELAY_INIT_KINDS)
+    arr = numeric_magnitude(delay_init, '`delay_init`', _DELAY_INIT_KINDS)
     if arr is not None and not np.all(np.isfinite(arr)):
         raise ValueError('`delay_init` contains NaN or inf.')
     if isinstance(delay_init, u.Quantity):

@@ -63,7 +63,7 @@ import numpy as np
 
 from .._core.transforms import derivatives_by_forward_mode, uses_primitive
 from .._core.units import is_traced
-from .._core.validation import broadcasts_to, check_int_at_least, format_choices
+from .._core.validation import broadcasts_to, check_int_at_least, format_choices, numeric_magnitude
 from .objectives import UnitMismatchError
 
 __all__ = ['Fitter', 'FitResult', 'FitParameter', 'trainable_parameters', 'transform_bounds',
@@ -1169,9 +1169,7 @@ def _check_param_value(path, p, value):
     current = p.value()
     unit = u.get_unit(current)
     shape = tuple(u.math.shape(current))
-    if not _is_plain_number_like(value):
-        raise TypeError(f'{where} must be a number, an array or a Quantity; got {value!r} '
-                        f'({type(value).__name__}).')
+    numeric_magnitude(value, where, 'a number, an array or a Quantity')
     if isinstance(value, u.Quantity):
         if not u.get_unit(value).has_same_dim(unit):
             raise ValueError(f'{where} is {_unit_phrase(u.get_unit(value))} but parameter {path!r} is '
@@ -1179,14 +1177,9 @@ def _check_param_value(path, p, value):
         mag = u.get_magnitude(value) if unit.is_unitless else value.to_decimal(unit)
     else:
         mag = value  # plain numbers are magnitudes in the parameter's unit
-    if is_traced(mag):
+    arr = numeric_magnitude(mag, where, 'a number, an array or a Quantity')
+    if arr is None:  # traced
         return value
-    try:
-        arr = np.asarray(mag)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f'{where} must be a number, an array or a Quantity; got {type(value).__name__}.') from err
-    if arr.dtype.kind not in 'iuf':
-        raise TypeError(f'{where} must be numeric; got {value!r} (dtype {arr.dtype}).')
     try:
         arr = np.broadcast_to(arr, shape)
     except ValueError:
