@@ -43,8 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._core.units import time_to_ms
-from ._core.validation import (as_numeric, check_fits_shape, check_in_size, check_int_at_least,
-                               check_values)
+from ._core.validation import as_numeric, check_in_size, check_int_at_least, check_values, checked_param
 
 __all__ = ['Noise', 'GaussianNoise', 'WhiteNoise', 'OUProcess', 'BrownianNoise',
            'ColoredNoise', 'PinkNoise', 'BlueNoise', 'VioletNoise']
@@ -64,19 +63,6 @@ def _split_unit(value, name):
     if isinstance(value, u.Quantity):
         return u.get_magnitude(value), u.get_unit(value)
     return value, None
-
-
-def _noise_param(value, name, owner, varshape, **checks):
-    """Check a (plain or Param) noise parameter at construction and wrap it with Param.init."""
-    if isinstance(value, brainstate.nn.Param):
-        current = value.value()
-        check_fits_shape(u.math.shape(current), varshape, name, owner, batch_axis=True)
-        if not value.fit:
-            check_values(u.get_magnitude(current), name, owner, **checks)
-        return value
-    check_values(value, name, owner, **checks)
-    check_fits_shape(u.math.shape(value), varshape, name, owner, batch_axis=True)
-    return brainstate.nn.Param.init(value, varshape)
 
 
 class Noise(brainstate.nn.Dynamics):
@@ -100,8 +86,8 @@ class Noise(brainstate.nn.Dynamics):
         if mean_unit is not None and sigma_unit is not None:
             mean_mag = u.get_magnitude(u.Quantity(mean_mag, unit=mean_unit).to(sigma_unit))
         self.unit = sigma_unit if sigma_unit is not None else mean_unit
-        self.sigma = _noise_param(sigma_mag, 'sigma', owner, self.varshape, nonnegative=True)
-        self.mean = None if mean is None else _noise_param(mean_mag, 'mean', owner, self.varshape)
+        self.sigma = checked_param(sigma_mag, self.varshape, 'sigma', owner, nonnegative=True)
+        self.mean = None if mean is None else checked_param(mean_mag, self.varshape, 'mean', owner)
         self._batch_size = None
 
     # -- helpers ---------------------------------------------------------------
@@ -201,7 +187,7 @@ class OUProcess(Noise):
         tau_ms = tau if isinstance(tau, brainstate.nn.Param) else time_to_ms(tau, 'tau')
         if not isinstance(tau_ms, brainstate.nn.Param):
             tau_ms = as_numeric(tau_ms, 'tau', 'OUProcess')
-        self.tau = _noise_param(tau_ms, 'tau', 'OUProcess', self.varshape, positive=True, unit='ms')
+        self.tau = checked_param(tau_ms, self.varshape, 'tau', 'OUProcess', positive=True, unit='ms')
         if init is not None and not callable(init):
             init = as_numeric(init, 'init', 'OUProcess')
             check_values(u.get_magnitude(init), 'init', 'OUProcess')

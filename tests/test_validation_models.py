@@ -163,10 +163,10 @@ def test_time_and_rate_constants_must_be_positive(make, match):
 
 
 def test_signs_that_are_legitimate_stay_allowed():
-    HopfStep(2, a=-0.1, beta=-1.0)                      # subcritical Hopf
-    MontbrioPazoRoxinStep(2, delta=0.)                 # homogeneous population
-    brainmass.EpileptorStep(2, r=0.)                   # frozen slow variable
-    brainmass.LinearStep(2, gamma=-0.1)
+    assert float(HopfStep(2, a=-0.1, beta=-1.0).beta.value()) == -1.0     # subcritical Hopf
+    assert float(MontbrioPazoRoxinStep(2, delta=0.).delta.value()) == 0.  # homogeneous population
+    assert float(brainmass.EpileptorStep(2, r=0.).r.value()) == 0.        # frozen slow variable
+    assert float(brainmass.LinearStep(2, gamma=-0.1).gamma.value()) == pytest.approx(-0.1)
 
 
 def test_traced_values_are_not_checked():

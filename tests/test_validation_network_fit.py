@@ -122,6 +122,7 @@ def test_network_constant_delay_init_accepted():
     for init in (0.1, jnp.full(3, 0.1), braintools.init.Constant(0.1)):
         n = net(distance=D, speed=1 * u.mm / u.ms, delay_init=init)
         brainstate.nn.init_all_states(n)
+        np.testing.assert_allclose(np.asarray(n.buffer.value), 0.1, rtol=1e-6)
 
 
 def test_network_distance_speed_strings():

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import brainunit as u
 
+from .units import unit_phrase
+
 __all__ = ['sigmoid', 'sys2nd', 'bounded_input']
 
 
@@ -92,9 +94,8 @@ def bounded_input(x, bound=500.):
     if not isinstance(bound, u.Quantity) and isinstance(x, u.Quantity):
         bound = bound * u.get_unit(x)
     if not u.get_unit(bound).has_same_dim(u.get_unit(x)):
-        x_unit = 'dimensionless' if u.get_unit(x).is_unitless else f'in {u.get_unit(x)}'
-        raise ValueError(f'`bound` must have the unit of `x` ({x_unit}; a plain number is read in it); '
-                         f'got a quantity in {u.get_unit(bound)}.')
+        raise ValueError(f'`bound` must have the unit of `x` ({unit_phrase(x)}; a plain number is read in '
+                         f'it); got a quantity in {u.get_unit(bound)}.')
     if not float(u.get_magnitude(bound)) > 0:
         raise ValueError(f'`bound` must be > 0; got {bound}.')
     return bound * u.math.tanh(u.maybe_decimal(x / bound))

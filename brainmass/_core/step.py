@@ -34,7 +34,8 @@ import jax.numpy as jnp
 
 from .integrators import INTEGRATORS, exp_euler_step, get_integrator
 from .units import same_dim, time_to_ms, unit_name
-from .validation import INIT_KINDS, as_numeric, broadcasts_to, check_fits_shape, check_in_size, check_values
+from .validation import (INIT_KINDS, as_numeric, broadcasts_to, check_fits_shape, check_in_size, check_values,
+                         checked_param)
 
 __all__ = ['StepModel', 'MODEL_REGISTRY']
 
@@ -101,10 +102,7 @@ class StepModel(brainstate.nn.Dynamics):
         if isinstance(spec, (brainstate.nn.Param, brainstate.State)) or callable(spec):
             return spec  # initializers (and states) are resolved by init_state
         spec = as_numeric(spec, name, owner, kinds=INIT_KINDS)
-        unit = self.unit_of(var)
-        if isinstance(spec, u.Quantity) and not same_dim(u.get_unit(spec), unit):
-            raise ValueError(f'`{name}` of {owner} has unit {unit_name(spec)}, expected {unit_name(1 * unit)}.')
-        check_values(u.get_magnitude(spec), name, owner)
+        check_values(self._in_state_unit(var, spec), name, owner)
         # a leading batch axis is allowed (matched against batch_size by init_state)
         check_fits_shape(u.math.shape(spec), self.varshape, name, owner, batch_axis=True)
         return spec
@@ -172,21 +170,15 @@ class StepModel(brainstate.nn.Dynamics):
         checks run once, here, never in the compiled step.
         """
         owner = type(self).__name__
-        checks = dict(positive=positive, nonnegative=nonnegative, allow_inf=allow_inf)
-        unit_label = '' if unit is None or unit.is_unitless else str(unit)
-        if isinstance(value, brainstate.nn.Param):
-            current = value.value()
-            check_fits_shape(u.math.shape(current), self.varshape, name, owner, batch_axis=True)
-            if not value.fit:
-                check_values(u.get_magnitude(current), name, owner, unit=unit_label, **checks)
-            return value
-        if callable(value):  # an initializer, called with the node's shape
-            param = brainstate.nn.Param.init(value, self.varshape)
-            current = param.value()
-            check_fits_shape(u.math.shape(current), self.varshape, name, owner, batch_axis=True)
-            check_values(u.get_magnitude(current), name, owner, unit=unit_label, **checks)
-            return param
-        value = as_numeric(value, name, owner)
+        if not (isinstance(value, brainstate.nn.Param) or callable(value)):
+            value = self._param_magnitude(as_numeric(value, name, owner), name, unit)
+        return checked_param(value, self.varshape, name, owner,
+                             unit='' if unit is None or unit.is_unitless else str(unit),
+                             positive=positive, nonnegative=nonnegative, allow_inf=allow_inf)
+
+    def _param_magnitude(self, value, name, unit):
+        """A parameter value as a plain magnitude in ``unit`` (``None``: dimensionless)."""
+        owner = type(self).__name__
         if isinstance(value, u.Quantity):
             if unit is None:
                 if not same_dim(u.get_unit(value), None):
@@ -198,9 +190,7 @@ class StepModel(brainstate.nn.Dynamics):
                     raise ValueError(f'`{name}` of {owner} must be in units of {unit}; '
                                      f'got {unit_name(value)}.')
                 value = u.get_magnitude(value.to(unit))
-        check_values(value, name, owner, unit=unit_label, **checks)
-        check_fits_shape(u.math.shape(value), self.varshape, name, owner, batch_axis=True)
-        return brainstate.nn.Param.init(value, self.varshape)
+        return value
 
     def time_param(self, value, name: str):
         """A time constant (> 0): plain numbers are ms, quantities are converted to ms."""
@@ -223,14 +213,21 @@ class StepModel(brainstate.nn.Dynamics):
         spec = self._inits.get(var, _ZERO)
         value = braintools.init.param(spec, self.varshape, batch_size=batch_size)
         unit = self.unit_of(var)
-        if isinstance(value, u.Quantity):
-            if not same_dim(u.get_unit(value), unit):
-                raise ValueError(f'`init_{var}` has unit {unit_name(value)}, expected {unit_name(1 * unit)}.')
-            value = u.get_magnitude(value.to(unit)) if not unit.is_unitless else u.maybe_decimal(value)
+        value = self._in_state_unit(var, value)
         check_fits_shape(u.math.shape(value), shape, f'init_{var}', type(self).__name__,
                          what='the state shape (batch_size,) + in_size' if batch_size is not None else 'in_size')
         value = jnp.broadcast_to(jnp.asarray(value, dtype=brainstate.environ.dftype()), shape)
         return value if unit.is_unitless else value * unit
+
+    def _in_state_unit(self, var, value):
+        """An initial value of ``var`` as a plain magnitude in the variable's unit."""
+        if not isinstance(value, u.Quantity):
+            return value
+        unit = self.unit_of(var)
+        if not same_dim(u.get_unit(value), unit):
+            raise ValueError(f'`init_{var}` of {type(self).__name__} has unit {unit_name(value)}, '
+                             f'expected {unit_name(1 * unit)}.')
+        return u.get_magnitude(value.to(unit)) if not unit.is_unitless else u.maybe_decimal(value)
 
     def state_dict(self) -> dict:
         """Current values of the ODE variables, ``{var: value}``."""

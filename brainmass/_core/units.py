@@ -12,7 +12,7 @@ import brainunit as u
 import jax
 import numpy as np
 
-__all__ = ['is_traced', 'time_to_ms', 'as_quantity', 'in_unit', 'same_dim', 'unit_name', 'strip']
+__all__ = ['is_traced', 'time_to_ms', 'as_quantity', 'in_unit', 'same_dim', 'unit_name', 'unit_phrase', 'strip']
 
 
 def is_traced(x) -> bool:
@@ -64,6 +64,12 @@ def unit_name(x) -> str:
     """Readable unit of a value ('dimensionless' for plain numbers)."""
     unit = u.get_unit(x) if x is not None else u.UNITLESS
     return 'dimensionless' if unit.is_unitless else str(unit)
+
+
+def unit_phrase(unit) -> str:
+    """``'in mV'``, or ``'dimensionless (plain numbers)'``, for error messages."""
+    unit = u.UNITLESS if unit is None else u.get_unit(unit)
+    return 'dimensionless (plain numbers)' if unit.is_unitless else f'in {unit}'
 
 
 def strip(x):

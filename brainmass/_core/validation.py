@@ -4,14 +4,16 @@ from __future__ import annotations
 import numbers
 from typing import Iterable
 
+import brainstate
 import brainunit as u
 import numpy as np
 
 from .units import is_traced
 
-__all__ = ['check_in_size', 'check_choice', 'check_positive', 'check_int_at_least',
-           'format_choices', 'is_concrete', 'as_numeric', 'check_values', 'check_fits_shape',
-           'check_bool', 'broadcasts_to', 'short_repr', 'numeric_magnitude']
+__all__ = ['check_in_size', 'check_choice', 'check_int_at_least',
+           'format_choices', 'as_numeric', 'check_values', 'check_fits_shape',
+           'check_bool', 'broadcasts_to', 'short_repr', 'numeric_magnitude', 'checked_param',
+           'single_number']
 
 
 def format_choices(choices: Iterable[str]) -> str:
@@ -38,14 +40,6 @@ def check_choice(value, choices, name: str):
     return value
 
 
-def check_positive(value, name: str):
-    """Raise ValueError unless every element of the (plain) value is > 0."""
-    arr = np.asarray(value)
-    if arr.size and not np.all(arr > 0):
-        raise ValueError(f'`{name}` must be > 0; got {value!r}.')
-    return value
-
-
 def check_int_at_least(value, minimum: int, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f'`{name}` must be an int >= {minimum}; got {value!r}.')
@@ -67,11 +61,6 @@ INIT_KINDS = 'a number, a list or array of numbers, a Quantity or an initializer
 
 def _label(name: str, owner=None) -> str:
     return f'`{name}`' if owner is None else f'`{name}` of {owner}'
-
-
-def is_concrete(value) -> bool:
-    """True unless ``value`` (or a leaf of it) is a JAX tracer."""
-    return not is_traced(value)
 
 
 def describe(value, unit: str = '') -> str:
@@ -119,7 +108,7 @@ def check_values(value, name: str, owner=None, *, unit: str = '', positive: bool
     ``positive``: every entry > 0 (time constants, rate constants); ``nonnegative``:
     every entry >= 0. ``unit`` only labels the value in the message. Tracers pass.
     """
-    if not is_concrete(value):
+    if is_traced(value):
         return value
     arr = np.asarray(u.get_magnitude(value))
     if arr.dtype.kind not in 'biuf' or arr.size == 0:
@@ -131,6 +120,19 @@ def check_values(value, name: str, owner=None, *, unit: str = '', positive: bool
         if bad is not None and np.any(bad):
             raise ValueError(f'{_label(name, owner)} must be {what}; got {_offending(arr, bad, unit)}.')
     return value
+
+
+def single_number(value, name: str, owner=None, *, kinds: str, unit: str = '', **checks) -> float:
+    """A single real, finite number (a magnitude already in its unit) as a float.
+
+    TypeError for non-numbers, ValueError for arrays and for values that fail
+    :func:`check_values` (``checks``: ``positive``, ``nonnegative``); both name the argument.
+    """
+    value = as_numeric(value, name, owner, kinds=kinds)
+    if np.ndim(value) != 0:
+        raise ValueError(f'{_label(name, owner)} must be a single value; got shape {np.shape(value)}.')
+    check_values(value, name, owner, unit=unit, **checks)
+    return float(np.asarray(value))
 
 
 def _offending(arr, bad, unit):
@@ -200,3 +202,25 @@ def check_fits_shape(shape, varshape, name: str, owner=None, what: str = 'in_siz
             alternatives += f', or (B,) + {varshape} for B batch members (run with batch_size=B)'
         raise ValueError(f'{_label(name, owner)} has shape {shape}, which does not broadcast to {what} '
                          f'{varshape}: give {alternatives}.')
+
+
+def checked_param(value, varshape, name: str, owner=None, *, unit: str = '', **checks):
+    """Check a parameter and wrap it with ``brainstate.nn.Param.init(value, varshape)``.
+
+    ``value``: a plain number / array (already in the parameter's unit), an initializer
+    (called with ``varshape``) or a ``brainstate.nn.Param`` (returned as is). Its shape
+    must fit ``varshape`` (one leading batch axis allowed); concrete values are checked
+    with :func:`check_values` (``checks``: ``positive``, ``nonnegative``, ``allow_inf``),
+    except those of a trainable Param, which a transform keeps in range.
+    """
+    if isinstance(value, brainstate.nn.Param):
+        param, current, check = value, value.value(), not value.fit
+    elif callable(value):  # an initializer, called with the node's shape
+        param = brainstate.nn.Param.init(value, varshape)
+        current, check = param.value(), True
+    else:
+        param, current, check = None, value, True
+    check_fits_shape(u.math.shape(current), varshape, name, owner, batch_axis=True)
+    if check:
+        check_values(u.get_magnitude(current), name, owner, unit=unit, **checks)
+    return param if param is not None else brainstate.nn.Param.init(value, varshape)

@@ -104,7 +104,7 @@ import numpy as np
 from .._core.functions import sigmoid, sys2nd
 from .._core.step import StepModel
 from .._core.units import time_to_ms
-from .._core.validation import as_numeric, check_values
+from .._core.validation import check_values, single_number
 
 __all__ = ['JansenRitStep', 'JansenRitTR']
 
@@ -126,13 +126,8 @@ def _khz(rate):
 
 def _step_ms(value, name):
     """A positive, finite time step of JansenRitTR as a float in ms."""
-    if isinstance(value, u.Quantity):
-        value = time_to_ms(value, name)
-    value = as_numeric(value, name, 'JansenRitTR', kinds='a time (e.g. 0.1 * u.ms) or a number of ms')
-    if np.ndim(value) != 0:
-        raise ValueError(f'`{name}` of JansenRitTR must be a single time; got shape {np.shape(value)}.')
-    check_values(value, name, 'JansenRitTR', unit='ms', positive=True)
-    return float(value)
+    return single_number(time_to_ms(value, name), name, 'JansenRitTR', unit='ms', positive=True,
+                         kinds='a time (e.g. 0.1 * u.ms) or a number of ms')
 
 
 class JansenRitStep(StepModel):

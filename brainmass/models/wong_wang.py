@@ -149,7 +149,7 @@ import numpy as np
 
 from .._core.step import StepModel
 from .._core.units import in_unit, same_dim, time_to_ms
-from .._core.validation import as_numeric, check_values
+from .._core.validation import single_number
 
 __all__ = ['WongWangStep', 'WongWangExcInhStep', 'transfer_function', 'fic_tuning']
 
@@ -172,17 +172,13 @@ def transfer_function(x, a, b, d):
 
 def _in_hz(value, name: str, owner=None) -> float:
     """A single finite rate as a float in Hz (plain numbers are Hz)."""
-    label = f'`{name}`' if owner is None else f'`{name}` of {owner}'
     if isinstance(value, u.Quantity):
         if not same_dim(u.get_unit(value), u.Hz):
+            label = f'`{name}`' if owner is None else f'`{name}` of {owner}'
             raise ValueError(f'{label} must be a rate (e.g. 15 * u.Hz, plain numbers are Hz); '
                              f'got a quantity in {u.get_unit(value)}.')
         value = u.get_magnitude(value.to(u.Hz))
-    value = as_numeric(value, name, owner, kinds='a rate (e.g. 15 * u.Hz) or a number of Hz')
-    if np.ndim(value) != 0:
-        raise ValueError(f'{label} must be a single rate; got shape {np.shape(value)}.')
-    check_values(value, name, owner, unit='Hz')
-    return float(np.asarray(value))
+    return single_number(value, name, owner, unit='Hz', kinds='a rate (e.g. 15 * u.Hz) or a number of Hz')
 
 
 def _offset_from_threshold(a, theta):

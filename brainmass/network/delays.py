@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.units import unit_name
+from .._core.validation import numeric_magnitude
 
 __all__ = ['delay_index', 'delay_times_ms', 'delay_steps']
 
@@ -38,12 +39,7 @@ def delay_index(n: int):
 
 def _as_float(value, name, expected):
     """The magnitude of ``value`` as a float array; a TypeError naming ``name`` for non-numbers."""
-    if isinstance(value, (str, bytes, bool, np.bool_)):
-        raise TypeError(f'`{name}` must be {expected}; got {value!r} ({type(value).__name__}).')
-    try:
-        return np.asarray(u.get_magnitude(value), dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f'`{name}` must be {expected}; got {type(value).__name__}.') from err
+    return np.asarray(numeric_magnitude(value, f'`{name}`', expected), dtype=float)
 
 
 def _finite_matrix(value, name, n):

@@ -58,7 +58,7 @@ import numpy as np
 
 from .._core.step import StepModel
 from .._core.transforms import pairwise_sum, recomputed_in_reverse
-from .._core.units import time_to_ms
+from .._core.units import time_to_ms, unit_phrase
 from .._core.validation import (broadcasts_to, check_bool, check_choice, format_choices, numeric_magnitude,
                                 short_repr)
 from .couplings import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
@@ -763,9 +763,8 @@ def _check_delay_init(delay_init, node, terms, coupled_var):
     if isinstance(delay_init, u.Quantity):
         unit = node.unit_of(terms[0][1]) if isinstance(node, StepModel) else u.get_unit(delay_init)
         if not u.get_unit(delay_init).has_same_dim(unit):
-            what = 'dimensionless' if unit.is_unitless else f'in {unit}'
             raise ValueError(f'`delay_init` is in {u.get_unit(delay_init)} but the coupled variable {coupled_var!r} '
-                             f'is {what}: give the history in its unit.')
+                             f'is {unit_phrase(unit)}: give the history in its unit.')
         return u.get_magnitude(delay_init) if unit.is_unitless else delay_init.to_decimal(unit)
     return delay_init
 

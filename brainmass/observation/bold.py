@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.units import is_traced
-from .._core.validation import broadcasts_to, check_choice, check_in_size
-from .hrf import _check_numeric, _check_range, seconds
+from .._core.validation import as_numeric, broadcasts_to, check_choice, check_in_size
+from .hrf import _NUMBER_KINDS, _check_range, seconds
 
 __all__ = ['BOLDSignal', 'bold_from_trace', 'balloon_rhs', 'bold_readout', 'FIELD_STRENGTHS']
 
@@ -250,7 +250,7 @@ class BOLDSignal(brainstate.nn.Dynamics):
         elif isinstance(value, brainstate.State):
             current = None
         else:
-            _check_numeric(value, name, 'BOLDSignal',
+            as_numeric(value, name, 'BOLDSignal',
                            kinds='a number, an array of numbers, a quantity or a brainstate.nn.Param')
         if current is not None and name in _RANGES:
             low, high, why = _RANGES[name]
@@ -361,7 +361,7 @@ class BOLDSignal(brainstate.nn.Dynamics):
         if z is None:
             return 0.
         if not hasattr(z, 'dtype'):
-            _check_numeric(z, 'z', 'BOLDSignal', kinds='a number, an array of numbers or a quantity')
+            as_numeric(z, 'z', 'BOLDSignal', kinds=_NUMBER_KINDS)
         z = jnp.asarray(u.get_magnitude(z) if isinstance(z, u.Quantity) else z)
         if not self._warned and not is_traced(z):
             values = np.asarray(z)

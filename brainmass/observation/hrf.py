@@ -23,7 +23,6 @@ Time conventions
 from __future__ import annotations
 
 import functools
-import numbers
 from typing import Optional
 
 import brainunit as u
@@ -32,7 +31,10 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-from .._core.validation import check_choice
+from .._core.validation import as_numeric, check_choice
+
+#: what a kernel / BOLD parameter may be, for TypeError messages
+_NUMBER_KINDS = 'a number, an array of numbers or a quantity'
 
 __all__ = ['HRFKernel', 'FirstOrderVolterraHRFKernel', 'GammaHRFKernel',
            'DoubleExponentialHRFKernel', 'MixtureOfGammasHRFKernel',
@@ -77,7 +79,7 @@ def _positive_time(value, name: str, plain_unit, owner=None) -> float:
     plain = _as_time(value, name, plain_unit)
     if _is_traced(plain):
         raise ValueError(f'{label} must be a concrete time (it sets static shapes), not a traced value.')
-    _check_numeric(plain, name, owner, kinds='a number or a time quantity (e.g. 4 * u.ms)')
+    as_numeric(plain, name, owner, kinds='a number or a time quantity (e.g. 4 * u.ms)')
     arr = np.asarray(plain)
     if arr.ndim != 0:
         raise ValueError(f'{label} must be a single time (a scalar); got shape {arr.shape}.')
@@ -90,30 +92,12 @@ def _positive_time(value, name: str, plain_unit, owner=None) -> float:
 
 
 # ----------------------------------------------------------- parameter checks
-def _check_numeric(value, name, owner=None, kinds='a number, an array of numbers or a quantity'):
-    """TypeError naming the argument when ``value`` is not numeric (a string, None, an object)."""
-    if _is_traced(value):
-        return value
-    mantissa = u.get_mantissa(value) if isinstance(value, u.Quantity) else value
-    if isinstance(mantissa, numbers.Number) and not isinstance(mantissa, complex):
-        return value
-    dtype = getattr(mantissa, 'dtype', None)   # an array: no copy to the host
-    try:
-        kind = np.dtype(dtype).kind if dtype is not None else np.asarray(mantissa).dtype.kind
-    except (TypeError, ValueError):
-        kind = 'O'
-    if kind not in 'biuf':
-        label = f'`{name}`' if owner is None else f'`{name}` of {owner}'
-        raise TypeError(f'{label} must be {kinds}; got {value!r:.80}.')
-    return value
-
-
 def _check_range(value, name, owner, low=0., high=None, *, closed_low=False, why=''):
     """ValueError unless every entry of a concrete value lies in the range (``> low`` or ``>= low``,
     ``< high``), NaN included; traced values pass untouched (checked only where they are concrete)."""
     if _is_traced(value):
         return value
-    _check_numeric(value, name, owner)
+    as_numeric(value, name, owner, kinds=_NUMBER_KINDS)
     arr = np.asarray(_plain(value), dtype=float)
     ok = arr >= low if closed_low else arr > low
     if high is not None:
@@ -321,8 +305,8 @@ class FirstOrderVolterraHRFKernel(HRFKernel):
         super().__init__(normalize=normalize, duration=duration)
         self.tau_s = _check_range(_as_time(tau_s, 'tau_s', u.second), 'tau_s', 'FirstOrderVolterraHRFKernel')
         self.tau_f = _check_range(_as_time(tau_f, 'tau_f', u.second), 'tau_f', 'FirstOrderVolterraHRFKernel')
-        self.k_1 = _check_numeric(k_1, 'k_1', 'FirstOrderVolterraHRFKernel')
-        self.V_0 = _check_numeric(V_0, 'V_0', 'FirstOrderVolterraHRFKernel')
+        self.k_1 = as_numeric(k_1, 'k_1', 'FirstOrderVolterraHRFKernel', kinds=_NUMBER_KINDS)
+        self.V_0 = as_numeric(V_0, 'V_0', 'FirstOrderVolterraHRFKernel', kinds=_NUMBER_KINDS)
         if not _is_traced(self.tau_s, self.tau_f) and \
                 not np.all(4. * np.asarray(self.tau_s) ** 2 > np.asarray(self.tau_f)):
             raise ValueError(f'FirstOrderVolterraHRFKernel needs 4 tau_s**2 > tau_f (an oscillating '
@@ -382,7 +366,7 @@ class GammaHRFKernel(HRFKernel):
                      why=' (the shape; n < 1 makes h(0) infinite)')
         self.n = float(n) if isinstance(n, int) else n
         self.factorial = bool(factorial)
-        self.a = _check_numeric(a, 'a', 'GammaHRFKernel')
+        self.a = as_numeric(a, 'a', 'GammaHRFKernel', kinds=_NUMBER_KINDS)
 
     @property
     def amplitude(self):
@@ -446,7 +430,7 @@ class DoubleExponentialHRFKernel(HRFKernel):
         self.tau2 = _check_range(_as_time(tau2, 'tau2', u.second), 'tau2', owner)
         self.f1 = _check_range(_as_rate(f1, 'f1'), 'f1', owner)
         self.f2 = _check_range(_as_rate(f2, 'f2'), 'f2', owner)
-        self.a, self.amp1, self.amp2 = (_check_numeric(v, name, owner)
+        self.a, self.amp1, self.amp2 = (as_numeric(v, name, owner, kinds=_NUMBER_KINDS)
                                         for v, name in ((a, 'a'), (amp1, 'amp1'), (amp2, 'amp2')))
 
     @property
@@ -507,7 +491,7 @@ class MixtureOfGammasHRFKernel(HRFKernel):
         why = ' (a gamma shape; below 1 the density is infinite at t = 0)'
         self.a1 = _check_range(a1, 'a1', owner, 1., closed_low=True, why=why)
         self.a2 = _check_range(a2, 'a2', owner, 1., closed_low=True, why=why)
-        self.c = _check_numeric(c, 'c', owner)
+        self.c = as_numeric(c, 'c', owner, kinds=_NUMBER_KINDS)
         self.b = _check_range(_as_time(b, 'b', u.second), 'b', owner)
 
     @staticmethod
@@ -549,6 +533,8 @@ class TemporalAverage:
     parameter   default  unit   meaning
     ==========  =======  =====  ==================================================
     period      4        ms     window length (plain numbers are ms)
+    arg_name    'period' -      keyword only: the argument named in error messages
+                                (HRFBold passes 'downsample_period')
     ==========  =======  =====  ==================================================
 
     Raises ``ValueError`` when ``period`` is not positive, when it is not an
@@ -563,21 +549,13 @@ class TemporalAverage:
     Array([1., 4.], dtype=float32)
     """
 
-    def __init__(self, period=4. * u.ms):
-        self._name = 'period'           # the argument that set the window, for error messages
-        self.period_ms = _period_ms(period, 'period')
-
-    @classmethod
-    def _named(cls, period, name):
-        """A TemporalAverage whose window was set by argument ``name`` (HRFBold: downsample_period)."""
-        obj = cls.__new__(cls)
-        obj._name = name
-        obj.period_ms = _period_ms(period, name)
-        return obj
+    def __init__(self, period=4. * u.ms, *, arg_name='period'):
+        self._name = arg_name  # the argument that set the window (HRFBold's downsample_period), for errors
+        self.period_ms = _period_ms(period, arg_name)
 
     def window(self, dt) -> int:
         """Number of ``dt`` steps in one window."""
-        return _ratio(self.period_ms, _period_ms(dt, 'dt'), getattr(self, '_name', 'period'), 'dt')
+        return _ratio(self.period_ms, _period_ms(dt, 'dt'), self._name, 'dt')
 
     def __call__(self, signal, dt):
         n = self.window(dt)
@@ -588,7 +566,7 @@ class TemporalAverage:
         m = T // n
         if m == 0:
             raise ValueError(f'the signal has {T} steps, fewer than one averaging window of {n} steps '
-                             f'({getattr(self, "_name", "period")} {self.period_ms:g} ms).')
+                             f'({self._name} {self.period_ms:g} ms).')
         head = signal[:m * n]
         return u.math.mean(u.math.reshape(head, (m, n) + tuple(u.math.shape(signal)[1:])), axis=1)
 
@@ -704,10 +682,10 @@ class HRFBold:
     def __init__(self, k_1=5.6, V_0=0.02, period=1000. * u.ms, downsample_period=4. * u.ms,
                  kernel: Optional[HRFKernel] = None, convolution_mode='valid', method='fft',
                  history=None, *, hrf_length=None):
-        self.k_1 = _check_numeric(k_1, 'k_1', 'HRFBold')
-        self.V_0 = _check_numeric(V_0, 'V_0', 'HRFBold')
+        self.k_1 = as_numeric(k_1, 'k_1', 'HRFBold', kinds=_NUMBER_KINDS)
+        self.V_0 = as_numeric(V_0, 'V_0', 'HRFBold', kinds=_NUMBER_KINDS)
         self.period_ms = _period_ms(period, 'period')
-        self.average = TemporalAverage._named(downsample_period, 'downsample_period')
+        self.average = TemporalAverage(downsample_period, arg_name='downsample_period')
         if self.average.period_ms > self.period_ms * (1. + _REL_TOL):
             raise ValueError(f'`downsample_period` ({self.average.period_ms:g} ms) must not be longer than '
                              f'`period` ({self.period_ms:g} ms): the output is sampled every period from '

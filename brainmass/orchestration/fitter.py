@@ -62,7 +62,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.transforms import derivatives_by_forward_mode, uses_primitive
-from .._core.units import is_traced
+from .._core.units import is_traced, unit_phrase
 from .._core.validation import broadcasts_to, check_int_at_least, format_choices, numeric_magnitude
 from .objectives import UnitMismatchError
 
@@ -801,8 +801,8 @@ class Fitter:
             if pu.has_same_dim(tu):
                 raise  # a unit error of the objective itself (e.g. combine() terms): its own message
             raise UnitMismatchError(
-                f'`target` is {_unit_phrase(tu)} but the prediction (what `predict` returns) is '
-                f'{_unit_phrase(pu)}, and the objective {getattr(self.objective, "__name__", "")}() cannot '
+                f'`target` is {unit_phrase(tu)} but the prediction (what `predict` returns) is '
+                f'{unit_phrase(pu)}, and the objective {getattr(self.objective, "__name__", "")}() cannot '
                 f'compare them. Give the target in units of the same kind as the prediction (or return the '
                 f'prediction in the target\'s unit); plain numbers on one side need plain numbers on the '
                 f'other.') from err
@@ -1121,8 +1121,8 @@ def _check_search_space(search_space, parameters):
                 raise TypeError(f'search_space[{path!r}] must hold numbers (or Quantities in the parameter\'s '
                                 f'unit); got {rng!r}.')
             if isinstance(b, u.Quantity) and not u.get_unit(b).has_same_dim(unit):
-                raise ValueError(f'search_space[{path!r}] is {_unit_phrase(u.get_unit(b))} but parameter '
-                                 f'{path!r} is {_unit_phrase(unit)}; plain numbers are read in the '
+                raise ValueError(f'search_space[{path!r}] is {unit_phrase(u.get_unit(b))} but parameter '
+                                 f'{path!r} is {unit_phrase(unit)}; plain numbers are read in the '
                                  f'parameter\'s unit.')
         try:
             lo, hi = _magnitude_bounds(tuple(rng), value)
@@ -1154,10 +1154,6 @@ def _check_range_in_bounds(path, rng, p):
                          f'its {_describe_t(p)} can take; narrow the range.')
 
 
-def _unit_phrase(unit):
-    return 'dimensionless (plain numbers)' if unit.is_unitless else f'in {unit}'
-
-
 def _is_plain_number_like(value):
     return not (isinstance(value, (str, bytes)) or value is None or isinstance(value, (bool, np.bool_)))
 
@@ -1172,8 +1168,8 @@ def _check_param_value(path, p, value):
     numeric_magnitude(value, where, 'a number, an array or a Quantity')
     if isinstance(value, u.Quantity):
         if not u.get_unit(value).has_same_dim(unit):
-            raise ValueError(f'{where} is {_unit_phrase(u.get_unit(value))} but parameter {path!r} is '
-                             f'{_unit_phrase(unit)}.')
+            raise ValueError(f'{where} is {unit_phrase(u.get_unit(value))} but parameter {path!r} is '
+                             f'{unit_phrase(unit)}.')
         mag = u.get_magnitude(value) if unit.is_unitless else value.to_decimal(unit)
     else:
         mag = value  # plain numbers are magnitudes in the parameter's unit

@@ -53,6 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.units import unit_phrase
 from .._core.validation import check_bool
 
 __all__ = [
@@ -235,10 +236,6 @@ class UnitMismatchError(u.UnitMismatchError, ValueError):
     ``brainunit.UnitMismatchError``, so either ``except`` catches it)."""
 
 
-def _unit_text(unit):
-    return 'dimensionless (plain numbers)' if unit.is_unitless else f'in {unit}'
-
-
 def _common_magnitudes(a, b, names=('prediction', 'target')):
     """Magnitudes of ``a`` and ``b`` in ``a``'s unit, plus that unit (or None)."""
     ua, ub = u.get_unit(a), u.get_unit(b)
@@ -250,7 +247,7 @@ def _common_magnitudes(a, b, names=('prediction', 'target')):
     except u.UnitMismatchError as err:
         na, nb = names
         raise UnitMismatchError(
-            f'`{nb}` is {_unit_text(ub)} but `{na}` is {_unit_text(ua)}: their units are incompatible. '
+            f'`{nb}` is {unit_phrase(ub)} but `{na}` is {unit_phrase(ua)}: their units are incompatible. '
             f'Give both in units of the same kind (e.g. both in mV) or both as plain numbers '
             f'(strip a unit with u.get_magnitude).') from err
     return _float(a_mag), _float(b_mag), ua
@@ -642,8 +639,8 @@ def combine(*terms):
             except u.UnitMismatchError as err:
                 raise UnitMismatchError(
                     f'combine() term {i} ({getattr(f, "__name__", "objective")}) gives a result '
-                    f'{_unit_text(u.get_unit(value))} but the terms before it give one '
-                    f'{_unit_text(u.get_unit(total))}: they cannot be added. Weight the terms so that all give '
+                    f'{unit_phrase(u.get_unit(value))} but the terms before it give one '
+                    f'{unit_phrase(u.get_unit(total))}: they cannot be added. Weight the terms so that all give '
                     f'the same unit, e.g. (1 / u.mV, timeseries_rmse()) for a loss in mV.') from err
         return total
     return _named(combined, 'combined_objective')

@@ -17,9 +17,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
-import numbers
 import warnings
-import weakref
 from typing import Callable, Dict
 
 import brainstate
@@ -31,7 +29,7 @@ import numpy as np
 from .._core.step import StepModel
 from .._core.transforms import recomputed_in_reverse, segmented_for_loop
 from .._core.units import is_traced, same_dim, time_to_ms, unit_name
-from .._core.validation import broadcasts_to, check_bool, check_choice, check_int_at_least
+from .._core.validation import as_numeric, broadcasts_to, check_bool, check_choice, check_int_at_least
 from ..network.network import Network
 from .monitors import Observer, state_at, state_names
 
@@ -567,6 +565,9 @@ def _monitor_key(monitor_fns):
     return tuple(key)
 
 
+_INPUT_KINDS = 'a number, an array of numbers or a quantity (or a callable(i, t) for all inputs)'
+
+
 class _InputLayout:
     """What ``inputs`` must fit, read once from the model (no trace).
 
@@ -585,7 +586,6 @@ class _InputLayout:
         self.order = ()
         if self.node is not None:
             self.order = tuple(node.input_vars if node.input_vars is not None else node.state_vars)
-        self.callables_ok = weakref.WeakSet()   # callable inputs whose signature was checked
 
     def region_text(self, batch_size):
         n = int(np.prod(self.varshape)) if self.varshape else 1
@@ -609,27 +609,6 @@ def _maps_inputs_in_order(node) -> bool:
     return bool(params) and params[0].kind is inspect.Parameter.VAR_POSITIONAL
 
 
-def _check_input_item(item, where):
-    """A number, array, Quantity or None; never a string or another object."""
-    if item is None:
-        return
-    mantissa = u.get_mantissa(item) if isinstance(item, u.Quantity) else item
-    dtype = getattr(mantissa, 'dtype', None)
-    if dtype is None:
-        if isinstance(mantissa, numbers.Number):
-            kind = 'c' if isinstance(mantissa, complex) else 'f'
-        else:
-            try:
-                kind = np.asarray(mantissa).dtype.kind
-            except (ValueError, TypeError):
-                kind = 'O'
-    else:
-        kind = np.dtype(dtype).kind
-    if kind not in 'biufc':
-        raise TypeError(f'`inputs`{where} must be a number, an array of numbers or a quantity (or a '
-                        f'callable(i, t) for all inputs); got {type(item).__name__} {item!r:.60}.')
-
-
 def _check_signature(fn):
     """A callable input is called as ``fn(i, t)``: say so before the trace when it cannot be."""
     try:
@@ -647,34 +626,25 @@ def _check_signature(fn):
 class _InputSpec:
     """Validates external inputs and slices them per step inside the program."""
 
-    def __init__(self, inputs, n_steps, layout=None, batch_size=None):
+    def __init__(self, inputs, n_steps, layout, batch_size):
         self.callable = None
-        self.constants = ()
         self.arrays = ()
         self.layout_info, self.batch_size = layout, batch_size
         if inputs is None:
             self.kind = 'none'
         elif callable(inputs):
             self.kind, self.callable = 'callable', inputs
-            try:
-                seen = layout is not None and inputs in layout.callables_ok
-            except TypeError:  # not weak-referenceable
-                seen = False
-            if not seen:
-                _check_signature(inputs)
-                if layout is not None:
-                    with contextlib.suppress(TypeError):
-                        layout.callables_ok.add(inputs)
+            _check_signature(inputs)
         else:
             items = tuple(inputs) if isinstance(inputs, tuple) else (inputs,)
             self.kind = 'items'
             self.layout = []
             arrays = []
-            if layout is not None:
-                self._check_count(len(items), f'`inputs` gives {len(items)} inputs')
+            self._check_count(len(items), f'`inputs` gives {len(items)} inputs')
             for k, item in enumerate(items):
                 where = f' item {k}' if isinstance(inputs, tuple) else ''
-                _check_input_item(item, where)
+                if item is not None:
+                    as_numeric(item, f'inputs{where}', kinds=_INPUT_KINDS)
                 shape = tuple(u.math.shape(item)) if item is not None else ()
                 if len(shape) == 0:
                     self.layout.append(('const', item))
@@ -683,8 +653,7 @@ class _InputSpec:
                         raise ValueError(self._time_axis_message(shape, n_steps, where))
                     self.layout.append(('array', len(arrays)))
                     arrays.append(item)
-                if layout is not None:
-                    self._check_row(shape[1:], k, item, where, shape)
+                self._check_row(shape[1:], k, item, where, shape)
             self.arrays = tuple(arrays)
         self.key = (self.kind, id(self.callable) if self.callable else None,
                     tuple((str(k), (u.math.shape(v), str(u.get_unit(v)), float(u.get_magnitude(v)))
@@ -736,7 +705,7 @@ class _InputSpec:
         msg = (f'`inputs`{where} has shape {tuple(shape)}: {shape[0]} time steps along its first axis, but the run '
                f'has {n_steps} steps (duration / dt, transient included; an array input is a time series, one '
                f'row per step)')
-        if info is not None and info.varshape is not None:
+        if info.varshape is not None:
             rows = [(n_steps,)] + [(n_steps,) + s for s in
                                    ([info.varshape] if batch is None else
                                     [info.varshape, (batch,) + info.varshape])]
@@ -748,12 +717,9 @@ class _InputSpec:
 
     def check_output(self, out):
         """Static (trace-time) check of what a callable input returned at a step."""
-        info = self.layout_info
-        if info is None or self.kind != 'callable':
+        if self.kind != 'callable' or out is None:
             return out
         items = out if isinstance(out, tuple) else (out,)
-        if out is None:
-            return out
         self._check_count(len(items), f'the `inputs` callable returns {len(items)} inputs')
         for k, item in enumerate(items):
             where = f' (callable output item {k})' if isinstance(out, tuple) else ' (callable output)'
@@ -782,7 +748,24 @@ class _InputSpec:
         return tuple(value if kind == 'const' else sliced[value] for kind, value in self.layout)
 
 
-def _check_finite(outputs, mode, plan=None, dt=None):
+def _divergence_time(ts, bad, plan, dt):
+    """When the first non-finite value (at ``bad`` = (sample, *index)) appeared, as exactly as known."""
+    sample, index = int(bad[0]), tuple(int(b) for b in bad[1:])
+    t = ts[sample]
+    if plan['sample_every'] == 1 and not (sample == 0 and plan['n_transient']):
+        return f' at t = {t} (sample {sample}, index {index})'
+    # only the sampling instants are checked: the first bad value may be older
+    if sample > 0:
+        after = f'the previous sample (t = {ts[sample - 1]})'
+    elif plan['n_transient']:
+        after = f'the start of the run (the {plan["n_transient"] * dt} transient is not recorded)'
+    else:
+        after = 'the start of the run'
+    return (f', first seen at sample t = {t} (sample {sample}, index {index}; only samples are checked: '
+            f'it diverged after {after} and at or before t = {t})')
+
+
+def _check_finite(outputs, mode, plan, dt):
     for name, value in outputs.items():
         if name == 'ts':
             continue
@@ -793,24 +776,9 @@ def _check_finite(outputs, mode, plan=None, dt=None):
             if not np.issubdtype(arr.dtype, np.inexact) or np.all(np.isfinite(arr)):
                 continue
             bad = np.argwhere(~np.isfinite(arr))[0]
-            sample = int(bad[0])
-            t = outputs['ts'][sample]
-            where = f'at t = {t} (sample {sample}, index {tuple(int(b) for b in bad[1:])})'
-            every = 1 if plan is None else plan['sample_every']
-            unseen = plan is not None and (every > 1 or (sample == 0 and plan['n_transient'] > 0))
-            if unseen:
-                # only the sampling instants are checked: the first bad value may be older
-                if sample > 0:
-                    after = f'the previous sample (t = {outputs["ts"][sample - 1]})'
-                elif plan['n_transient']:
-                    after = f'the start of the run (the {plan["n_transient"] * dt} transient is not recorded)'
-                else:
-                    after = 'the start of the run'
-                where = (f'first seen at sample t = {t} (sample {sample}, index {tuple(int(b) for b in bad[1:])}; '
-                         f'only samples are checked: it diverged after {after} and at or before t = {t})')
-            sep = ', ' if unseen else ' '
-            msg = (f"Simulation diverged: monitor {name!r} became {arr[tuple(bad)]}{sep}{where}. Reduce dt, "
-                   f"lower the coupling, check parameters, or pass on_divergence='warn'.")
+            msg = (f"Simulation diverged: monitor {name!r} became {arr[tuple(bad)]}"
+                   f"{_divergence_time(outputs['ts'], bad, plan, dt)}. Reduce dt, lower the coupling, "
+                   f"check parameters, or pass on_divergence='warn'.")
             if mode == 'raise':
                 raise SimulationDivergedError(msg)
             warnings.warn(msg, RuntimeWarning, stacklevel=3)
