@@ -7,7 +7,7 @@ from .noise import (Noise, GaussianNoise, WhiteNoise, OUProcess, BrownianNoise, 
                     PinkNoise, BlueNoise, VioletNoise)
 from .models import *  # noqa: F401,F403
 from .models import __all__ as _models_all
-from .orchestration.simulator import Simulator, SimulationDivergedError
+from .orchestration.simulator import Simulator, SimulationDivergedError, InputUnitError
 from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
                       SigmoidalCoupling, SigmoidalJansenRitCoupling, delay_index, additive_coupling,
                       diffusive_coupling, hyperbolic_tangent_coupling, sigmoidal_coupling,
@@ -29,6 +29,37 @@ from .orchestration.monitors import Observer, BOLDMonitor, AverageMonitor
 from .orchestration.fitter import Fitter, FitResult
 
 from .models.legacy import module_getattr as _legacy_getattr
+
+# Every public name, for `from brainmass import *` and for documentation tools. The documented
+# namespaces datasets, viz, objectives and observation are included; `models`, `network` and
+# `noise` are not (their classes are, and the bare names would shadow users' own variables).
+__all__ = [
+    '__version__',
+    # namespaces
+    'datasets', 'viz', 'objectives', 'observation',
+    # node models, their registry (list_models, ModelInfo, models_table) and fic_tuning
+    *_models_all,
+    # the model base class, integrators and shared functions
+    'StepModel', 'list_methods', 'sigmoid', 'sys2nd', 'bounded_input',
+    # noise processes
+    'Noise', 'GaussianNoise', 'WhiteNoise', 'OUProcess', 'BrownianNoise', 'ColoredNoise',
+    'PinkNoise', 'BlueNoise', 'VioletNoise',
+    # couplings, delays, Laplacians and the Network
+    'Coupling', 'DiffusiveCoupling', 'AdditiveCoupling', 'SigmoidalCoupling', 'HyperbolicTangentCoupling',
+    'SigmoidalJansenRitCoupling', 'diffusive_coupling', 'additive_coupling', 'sigmoidal_coupling',
+    'hyperbolic_tangent_coupling', 'sigmoidal_jansen_rit_coupling', 'delay_index',
+    'laplacian_connectivity', 'LaplacianConnParam', 'Network',
+    # observation models
+    'BOLDSignal', 'bold_from_trace', 'HRFKernel', 'FirstOrderVolterraHRFKernel', 'GammaHRFKernel',
+    'DoubleExponentialHRFKernel', 'MixtureOfGammasHRFKernel', 'TemporalAverage', 'HRFBold',
+    'LeadFieldModel', 'EEGLeadFieldModel', 'MEGLeadFieldModel', 'LeadfieldReadout',
+    'compress_vertex_leadfield', 'build_fixed_orientation_weights',
+    # simulation, monitors and fitting
+    'Simulator', 'SimulationDivergedError', 'InputUnitError', 'Observer', 'BOLDMonitor', 'AverageMonitor',
+    'Fitter', 'FitResult',
+    # data
+    'Connectome', 'Signal', 'process_sequence',
+]
 
 # deprecated model names of earlier releases resolve to their *Step class with a DeprecationWarning
 __getattr__ = _legacy_getattr(__name__)

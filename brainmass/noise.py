@@ -26,9 +26,21 @@ Conventions
   of white noise, :math:`(1 - B)^{-\beta/2}\xi` (Hosking 1981), truncated to
   ``n_taps`` coefficients. White noise is :math:`\beta = 0`.
 
-All processes honour the batch axis (``init_state(batch_size)``) and draw from
-``brainstate.random``, so ``brainstate.random.seed(s)`` makes runs reproducible
-bit for bit.
+State: every process keeps its present value in ``x``, a
+``brainstate.HiddenState`` in the driven unit (a quantity when ``sigma`` /
+``mean`` carry one) of shape ``in_size``, or ``(batch_size,) + in_size`` after
+``init_state(batch_size)``. ``x`` is what the last ``update`` returned: the OU
+value :math:`\eta`, the Wiener path :math:`W`, the white or coloured sample;
+before the first ``update`` it is the initial value (OU: ``init`` or a
+stationary draw; Brownian: ``mean``; white and coloured: ``mean``, default 0).
+Coloured noise also keeps its filter's ``history`` of white draws.
+
+Randomness: draws come from ``brainstate.random``, so
+``brainstate.random.seed(s)`` makes runs reproducible bit for bit. With a batch
+axis, batch member ``b`` draws from ``jax.random.fold_in(key, b)`` of the
+step's key: a member's noise does not depend on ``batch_size`` (members 0 and
+1 of a seeded run with ``batch_size=2`` and ``batch_size=4`` are identical),
+whatever JAX's ``jax_threefry_partitionable`` setting.
 
 References
 ----------
@@ -39,6 +51,7 @@ from __future__ import annotations
 
 import brainstate
 import brainunit as u
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -65,11 +78,30 @@ def _split_unit(value, name):
     return value, None
 
 
+def standard_normal(varshape, batch_size=None, lead=()):
+    """N(0, 1) draws of shape ``lead + [(batch_size,)] + varshape`` from ``brainstate.random``.
+
+    Unbatched: one ``brainstate.random.randn`` call. Batched: one key is split off the global
+    stream and batch member ``b`` draws from ``jax.random.fold_in(key, b)``, so a member's values
+    do not depend on ``batch_size`` (nor on ``jax_threefry_partitionable``).
+    """
+    shape = tuple(lead) + tuple(varshape)
+    if batch_size is None:
+        return brainstate.random.randn(*shape)
+    key = brainstate.random.split_key()
+    dtype = brainstate.environ.dftype()
+    draws = jax.vmap(lambda b: jax.random.normal(jax.random.fold_in(key, b), shape, dtype))(
+        jnp.arange(batch_size, dtype=jnp.uint32))
+    return jnp.moveaxis(draws, 0, len(lead))  # (B,) + lead + varshape -> lead + (B,) + varshape
+
+
 class Noise(brainstate.nn.Dynamics):
     """Base class of noise processes.
 
     Subclasses implement :meth:`sample` returning a plain array of shape
-    ``(batch,) + varshape`` (or ``varshape``) in the noise's ``unit``.
+    ``(batch,) + varshape`` (or ``varshape``) in the noise's ``unit``, drawn with
+    :meth:`randn`. ``x`` (a ``brainstate.HiddenState``, created by :meth:`init_state`)
+    holds the present value in the driven unit: what the last ``update`` returned.
     """
 
     def __init__(self, in_size, mean=None, sigma=1.0, name=None):
@@ -96,20 +128,48 @@ class Noise(brainstate.nn.Dynamics):
         return self.varshape if self._batch_size is None else (self._batch_size,) + tuple(self.varshape)
 
     def init_state(self, batch_size=None, **kwargs):
+        """Create ``x`` (shape ``in_size`` or ``(batch_size,) + in_size``) at its initial value."""
         self._batch_size = batch_size
+        self._set_state('x', self._with_unit(self.initial_value()))
 
     def reset_state(self, batch_size=None, **kwargs):
         self.init_state(batch_size)
+
+    def initial_value(self):
+        """The value of ``x`` before the first update, a plain array in ``unit`` (default: the mean)."""
+        return jnp.broadcast_to(jnp.asarray(self._mean(), dtype=brainstate.environ.dftype()), self.sample_shape)
+
+    def randn(self, lead=()):
+        """Standard normal draws of shape ``lead + sample_shape`` (batch members independent of batch_size)."""
+        return standard_normal(self.varshape, self._batch_size, lead)
+
+    def _set_state(self, name, value):
+        """Set the state ``name`` (created, or replaced when its shape changed)."""
+        state = self.__dict__.get(name)
+        if isinstance(state, brainstate.State) and u.math.shape(state.value) == u.math.shape(value):
+            state.value = value
+        else:
+            setattr(self, name, brainstate.HiddenState(value))
+
+    def _previous(self):
+        """The present value of ``x`` as a plain array in ``unit``."""
+        value = self.x.value
+        if isinstance(value, u.Quantity):
+            return value.to_decimal(self.unit) if self.unit is not None else u.get_magnitude(value)
+        return value
 
     def _mean(self):
         return 0. if self.mean is None else self.mean.value()
 
     def _with_unit(self, value):
+        value = jnp.asarray(value, dtype=brainstate.environ.dftype())
         return value if self.unit is None else u.maybe_decimal(value * self.unit)
 
     def update(self):
-        """Draw this step's value (a quantity when the noise carries a unit)."""
-        return self._with_unit(self.sample())
+        """Draw this step's value (a quantity when the noise carries a unit); it is stored in ``x``."""
+        value = self._with_unit(self.sample())
+        self.x.value = value
+        return value
 
     def sample(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -143,7 +203,7 @@ class GaussianNoise(Noise):
 
     def sample(self):
         scale = 1.0 / jnp.sqrt(_dt_ms())
-        return self._mean() + self.sigma.value() * scale * brainstate.random.randn(*self.sample_shape)
+        return self._mean() + self.sigma.value() * scale * self.randn()
 
 
 WhiteNoise = GaussianNoise
@@ -172,6 +232,8 @@ class OUProcess(Noise):
     init : float, array or callable, optional
         Initial value; default a draw from the stationary distribution.
 
+    ``x`` holds :math:`\eta` in the driven unit.
+
     Examples
     --------
     >>> import brainmass, brainstate, brainunit as u
@@ -193,39 +255,41 @@ class OUProcess(Noise):
             check_values(u.get_magnitude(init), 'init', 'OUProcess')
         self._init = init
 
-    def init_state(self, batch_size=None, **kwargs):
-        super().init_state(batch_size)
+    def initial_value(self):
         if self._init is None:
-            value = self._mean() + self.sigma.value() * brainstate.random.randn(*self.sample_shape)
-        else:
-            value = jnp.broadcast_to(jnp.asarray(
-                self._init(self.sample_shape) if callable(self._init) else self._init), self.sample_shape)
-        self.eta = brainstate.HiddenState(jnp.asarray(value, dtype=brainstate.environ.dftype()))
+            return self._mean() + self.sigma.value() * self.randn()
+        init = self._init(self.sample_shape) if callable(self._init) else self._init
+        if isinstance(init, u.Quantity) and self.unit is not None:
+            init = init.to_decimal(self.unit)
+        return jnp.broadcast_to(jnp.asarray(u.get_magnitude(init)), self.sample_shape)
+
+    @property
+    def eta(self):
+        """The state ``x`` under its earlier name (eta)."""
+        return self.x
 
     def sample(self):
         decay = jnp.exp(-_dt_ms() / self.tau.value())
         mu = self._mean()
-        kick = self.sigma.value() * jnp.sqrt(1. - decay ** 2) * brainstate.random.randn(*self.sample_shape)
-        self.eta.value = mu + (self.eta.value - mu) * decay + kick
-        return self.eta.value
+        kick = self.sigma.value() * jnp.sqrt(1. - decay ** 2) * self.randn()
+        return mu + (self._previous() - mu) * decay + kick
 
 
 class BrownianNoise(Noise):
     r"""Brownian motion (Wiener path): :math:`W_{n+1} = W_n + \sigma\sqrt{dt/\mathrm{ms}}\,\xi_n`.
 
     Starts at ``mean`` (default 0). Its variance grows as
-    :math:`\sigma^2 t/\mathrm{ms}`.
+    :math:`\sigma^2 t/\mathrm{ms}`. ``x`` holds :math:`W` in the driven unit.
     """
 
-    def init_state(self, batch_size=None, **kwargs):
-        super().init_state(batch_size)
-        self.w = brainstate.HiddenState(jnp.broadcast_to(
-            jnp.asarray(self._mean(), dtype=brainstate.environ.dftype()), self.sample_shape))
+    @property
+    def w(self):
+        """The state ``x`` under its earlier name (W)."""
+        return self.x
 
     def sample(self):
-        step = self.sigma.value() * jnp.sqrt(_dt_ms()) * brainstate.random.randn(*self.sample_shape)
-        self.w.value = self.w.value + step
-        return self.w.value
+        step = self.sigma.value() * jnp.sqrt(_dt_ms()) * self.randn()
+        return self._previous() + step
 
 
 def fractional_filter(beta: float, n_taps: int) -> np.ndarray:
@@ -269,11 +333,10 @@ class ColoredNoise(Noise):
 
     def init_state(self, batch_size=None, **kwargs):
         super().init_state(batch_size)
-        shape = (self.n_taps,) + tuple(self.sample_shape)
-        self.history = brainstate.HiddenState(brainstate.random.randn(*shape).astype(brainstate.environ.dftype()))
+        self._set_state('history', self.randn(lead=(self.n_taps,)).astype(brainstate.environ.dftype()))
 
     def sample(self):
-        fresh = brainstate.random.randn(*self.sample_shape)
+        fresh = self.randn()
         hist = jnp.concatenate([fresh[None].astype(self.history.value.dtype), self.history.value[:-1]], axis=0)
         self.history.value = hist
         filtered = jnp.tensordot(self._taps, hist, axes=(0, 0))

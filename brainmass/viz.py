@@ -285,30 +285,132 @@ def plot_functional_connectivity(data, *, is_matrix: bool = False,
     return ax
 
 
-def plot_power_spectrum(signal, dt=None, *, ax=None, loglog: bool = True):
+#: default Welch segment: 4 s (0.25 Hz bins), or the whole signal when it is shorter
+_SEGMENT_SECONDS = 4.0
+#: longest default segment, in samples (bounds the FFT size for finely sampled signals)
+_MAX_NPERSEG = 2 ** 18
+
+
+def _frequency_hz(value, name: str) -> float:
+    """A positive frequency in Hz; plain numbers are Hz."""
+    if isinstance(value, u.Quantity) and not u.get_unit(value).is_unitless:
+        if u.get_dim(value) != u.get_dim(u.Hz):
+            raise ValueError(f'`{name}` must be a frequency (e.g. 0.5 * u.Hz); got a quantity in '
+                             f'{u.get_unit(value)}.')
+        value = value.to(u.Hz)
+    arr = np.asarray(u.get_magnitude(value), dtype=float)
+    if arr.size != 1 or not np.isfinite(arr).all() or float(arr.reshape(())) <= 0:
+        raise ValueError(f'`{name}` must be a single frequency > 0 (e.g. 0.5 * u.Hz); got {value!r}.')
+    return float(arr.reshape(()))
+
+
+def _segment_length(n_times: int, fs: float, resolution, nperseg) -> int:
+    """Samples per Welch segment: from ``nperseg``, from ``resolution``, or the default."""
+    if resolution is not None and nperseg is not None:
+        raise ValueError('Pass either `resolution` or `nperseg`, not both.')
+    if nperseg is not None:
+        if isinstance(nperseg, bool) or not isinstance(nperseg, (int, np.integer)):
+            raise TypeError(f'`nperseg` must be an int >= 2 (samples per segment); got {nperseg!r}.')
+        n, what = int(nperseg), f'`nperseg` = {nperseg}'
+        if n < 2:
+            raise ValueError(f'`nperseg` must be >= 2; got {nperseg}.')
+    elif resolution is not None:
+        df = _frequency_hz(resolution, 'resolution')
+        n = int(math.ceil(fs / df - 1e-9))
+        what = f'`resolution` = {df:g} Hz (segments of 1/resolution = {1 / df:g} s, {n} samples)'
+    else:
+        return max(2, min(n_times, int(round(_SEGMENT_SECONDS * fs)), _MAX_NPERSEG))
+    if n > n_times:
+        raise ValueError(f'{what} needs a longer signal: it has {n_times} samples '
+                         f'({n_times / fs:g} s); pass a coarser `resolution` or a smaller `nperseg`.')
+    return n
+
+
+def _peak_hz(freqs: np.ndarray, power: np.ndarray) -> Optional[float]:
+    """The frequency of the largest power above 0 Hz, refined between bins (log-parabolic fit)."""
+    positive = np.flatnonzero(freqs > 0)
+    if positive.size == 0 or not np.any(power[positive] > 0):
+        return None
+    k = int(positive[np.argmax(power[positive])])
+    if k == 0 or k == len(freqs) - 1 or np.any(power[k - 1:k + 2] <= 0):
+        return float(freqs[k])
+    a, b, c = np.log(power[k - 1:k + 2])
+    curvature = a - 2 * b + c
+    shift = 0.5 * (a - c) / curvature if curvature < 0 else 0.0
+    return float(freqs[k] + shift * (freqs[1] - freqs[0]))
+
+
+def _peak_text(value: float, bin_width: float) -> str:
+    """``value`` in Hz with the decimals the bin width resolves (1 for 0.1-1 Hz bins)."""
+    decimals = max(0, int(math.ceil(-math.log10(bin_width))))
+    return f'{value:.{decimals}f} Hz'
+
+
+def _annotate_spectrum(ax, freqs, psd, bin_width: float, annotate_peak: bool) -> None:
+    """Write the bin width in the corner and, optionally, mark the peak of the summed spectrum."""
+    ax.text(0.99, 0.99, f'bin width {bin_width:.3g} Hz', transform=ax.transAxes,
+            ha='right', va='top', fontsize='small')
+    total = psd.sum(axis=1)
+    peak = _peak_hz(freqs, total) if annotate_peak else None
+    if peak is None:
+        return
+    k = int(np.argmin(np.abs(freqs - peak)))
+    ax.annotate(f'peak {_peak_text(peak, bin_width)}', xy=(freqs[k], psd[k].max()),
+                xytext=(0, 12), textcoords='offset points', ha='center', fontsize='small',
+                arrowprops={'arrowstyle': '->', 'linewidth': 0.8})
+
+
+def plot_power_spectrum(signal, dt=None, *, ax=None, loglog: bool = True, resolution=None,
+                        nperseg: Optional[int] = None, annotate_peak: bool = True):
     """Plot the power spectral density of each column (Welch's method).
+
+    The frequency resolution (bin width) is ``1 / segment duration``. By
+    default the segments are 4 s long (0.25 Hz bins), or the whole signal
+    when it is shorter (bins of ``1 / duration``), whatever the sampling step:
+    a 2 s recording sampled every 0.1 ms has 0.5 Hz bins, enough to place a
+    10.9 Hz alpha peak. ``resolution`` or ``nperseg`` choose it explicitly.
+    The bin width is written in the upper right corner, and the peak of the
+    spectrum summed over columns is marked with its frequency (refined between
+    bins by a parabola through the log power of the three highest bins).
 
     Parameters
     ----------
     signal : array_like, Quantity or Signal, shape (T,) or (T, N)
-        The time series; a :class:`~brainmass.datasets.Signal` brings its ``dt``.
+        The time series, finite; a :class:`~brainmass.datasets.Signal` brings its ``dt``.
     dt : Quantity or float
         The sampling step; plain numbers are milliseconds.
     ax : matplotlib.axes.Axes, optional
     loglog : bool
         Log-log axes (the zero-frequency bin is left out).
+    resolution : Quantity or float, optional
+        The bin width wanted, a frequency (plain numbers are Hz): segments of
+        ``1 / resolution`` seconds. The signal must be at least that long.
+    nperseg : int, optional
+        Samples per Welch segment (bin width ``1 / (nperseg * dt)``), instead
+        of ``resolution``.
+    annotate_peak : bool
+        Mark the spectral peak (above 0 Hz) with its frequency.
 
     Returns
     -------
     matplotlib.axes.Axes
-        Frequency in Hz on the x-axis.
+        Frequency in Hz on the x-axis, one line per column.
+
+    Raises
+    ------
+    ValueError
+        For a bad shape, a non-finite signal, a ``dt`` that is not a positive
+        time, a ``resolution`` that is not a positive frequency, or a segment
+        longer than the signal.
 
     Examples
     --------
     >>> import numpy as np, brainunit as u
     >>> from brainmass import viz
-    >>> t = np.arange(5000) * 1e-3  # seconds, dt = 1 ms
-    >>> ax = viz.plot_power_spectrum(np.sin(2 * np.pi * 10 * t), 1 * u.ms)
+    >>> t = np.arange(20000) * 1e-4  # 2 s sampled every 0.1 ms
+    >>> ax = viz.plot_power_spectrum(np.sin(2 * np.pi * 10.9 * t), 0.1 * u.ms)
+    >>> [t.get_text() for t in ax.texts]
+    ['bin width 0.5 Hz', 'peak 10.9 Hz']
     """
     from scipy.signal import welch
     if isinstance(signal, Signal):
@@ -320,8 +422,11 @@ def plot_power_spectrum(signal, dt=None, *, ax=None, loglog: bool = True):
     y2 = y[:, None] if y.ndim == 1 else y
     if y2.shape[0] < 2:
         raise ValueError(f'`signal` needs at least 2 time points; got shape {y.shape}.')
+    if not np.isfinite(y2).all():
+        raise ValueError(f'`signal` must be finite; it holds {int((~np.isfinite(y2)).sum())} NaN/inf value(s).')
     fs = 1.0 / _dt_seconds(dt)
-    freqs, psd = welch(y2, fs=fs, nperseg=min(256, y2.shape[0]), axis=0)
+    n = _segment_length(y2.shape[0], fs, resolution, nperseg)
+    freqs, psd = welch(y2, fs=fs, nperseg=n, axis=0)
     keep = freqs > 0 if loglog else slice(None)
     ax = _axes(ax)
     ax.plot(freqs[keep], psd[keep], linewidth=1.0)
@@ -331,4 +436,5 @@ def plot_power_spectrum(signal, dt=None, *, ax=None, loglog: bool = True):
     ax.set_xlabel('frequency (Hz)')
     unit = _unit_str(signal)
     ax.set_ylabel(f'power ({unit}$^2$/Hz)' if unit else 'power (1/Hz)')
+    _annotate_spectrum(ax, freqs, psd, fs / n, annotate_peak)
     return ax

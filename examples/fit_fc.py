@@ -78,7 +78,7 @@ def main():
     net, predict = make_model(0.5 * K_TRUE)
     objective = objectives.combine((1.0, objectives.fc_corr(as_loss=True)),
                                    (1.0, objectives.fcd_wasserstein(window_size=WINDOW, step_size=STEP)))
-    fitter = Fitter(net, {'method': 'DE', 'popsize': 16, 'seed': 0}, predict=predict, objective=objective,
+    fitter = Fitter(net, {'method': 'DE', 'n_sample': 16, 'seed': 0}, predict=predict, objective=objective,
                     backend='nevergrad', search_space={'k': (0., 3.)})
     result = fitter.fit(data, n_steps=8, verbose=True)
 

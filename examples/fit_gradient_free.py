@@ -33,7 +33,7 @@ def main():
     net, predict = make_model(s, 0.5 * true['k'], 0.5 * true['a'])  # start 50 % off
 
     coarse = objectives.combine((1.0, objectives.fc_rmse()), (10.0, amplitude_mse))
-    search = Fitter(net, {'method': 'DE', 'popsize': 16, 'seed': 0}, predict=predict, objective=coarse,
+    search = Fitter(net, {'method': 'DE', 'n_sample': 16, 'seed': 0}, predict=predict, objective=coarse,
                     backend='nevergrad', search_space={'k': (0., 0.2), 'node.a': (0., 0.3)})
     ng_result = search.fit(target, n_steps=20, verbose=True)
 

@@ -80,7 +80,7 @@ def test_grad_recovers_k_and_reproduces_best_loss(target, capsys):
     predict = Counted(net)
     seen = []
     fitter = Fitter(net, braintools.optim.Adam(lr=0.05), predict=predict, transient=TRANSIENT,
-                    callbacks=lambda step, loss, params: seen.append((step, loss, float(params['k']))))
+                    callbacks=lambda info: seen.append((info['step'], info['loss'], float(info['params']['k']))))
     result = fitter.fit(target, n_steps=100, verbose=True)
 
     assert isinstance(result, FitResult) and result.backend == 'grad'
@@ -113,7 +113,7 @@ def test_grad_recovers_k_and_reproduces_best_loss(target, capsys):
 def test_nevergrad_recovers_k(target):
     net = make_network(k=0.25, fit_a=False)
     predict = Counted(net)
-    fitter = Fitter(net, {'method': 'DE', 'popsize': 8, 'seed': 0}, predict=predict, backend='nevergrad',
+    fitter = Fitter(net, {'method': 'DE', 'n_sample': 8, 'seed': 0}, predict=predict, backend='nevergrad',
                     transient=TRANSIENT, search_space={'k': (0., 1.5)})
     result = fitter.fit(target, n_steps=12)
     assert abs(float(result.best_params['k']) - K_TRUE) / K_TRUE < 0.10, result
@@ -256,7 +256,7 @@ def quad_loss(m):
 @pytest.mark.parametrize('backend,optimizer,n_steps,gradient', [
     ('grad', braintools.optim.Adam(lr=0.1), 300, 'auto'),
     ('grad', braintools.optim.Adam(lr=0.1), 300, 'forward'),
-    ('nevergrad', {'method': 'CMA', 'popsize': 8}, 40, 'auto'),
+    ('nevergrad', {'method': 'CMA', 'n_sample': 8}, 40, 'auto'),
     ('nevergrad', 'TwoPointsDE', 30, 'auto'),
     ('scipy', 'L-BFGS-B', 50, 'auto'),
     ('scipy', 'L-BFGS-B', 50, 'forward'),
@@ -289,8 +289,8 @@ def test_scipy_warns_about_a_misspelt_option_and_not_about_its_own_defaults():
 def test_callback_stops_early_and_grad_projects_into_search_space():
     model = Quadratic()
     result = Fitter(model, braintools.optim.Adam(lr=0.2), loss_fn=quad_loss, search_space={'p': (0., 2.)},
-                    callbacks=lambda step, loss, params: step >= 40).fit(n_steps=500)
-    assert result.n_steps == 40
+                    callbacks=lambda info: info['step'] >= 40).fit(n_steps=500)
+    assert result.n_steps == 40 and result.stop_reason == 'callback'
     assert float(result.best_params['p']) <= 2.0 + 1e-5  # the optimum 3 lies outside the range
     assert float(result.best_params['p']) == pytest.approx(2.0, abs=0.02)
 
@@ -318,7 +318,7 @@ def test_nevergrad_falls_back_to_a_loop_when_the_model_cannot_be_vmapped():
 
     model = Quadratic()
     model.q = jnp.zeros(2)  # only p is trainable
-    fitter = Fitter(model, {'popsize': 8}, loss_fn=loss, backend='nevergrad')
+    fitter = Fitter(model, {'n_sample': 8}, loss_fn=loss, backend='nevergrad')
     with pytest.warns(RuntimeWarning, match='one by one'):
         result = fitter.fit(n_steps=20)
     assert float(result.best_params['p']) == pytest.approx(3., abs=0.1)

@@ -64,13 +64,13 @@ def test_rhs_matches_numpy_transcription():
 
 
 def test_update_takes_rates_in_hz_or_per_ms():
-    """update(E_inp, M_inp, I_inp): afferent rates; one Euler step equals the numpy step."""
+    """update(M_inp, E_inp, I_inp): afferent rates; one Euler step equals the numpy step."""
     y = np.array(ON_CYCLE)[:, None] * np.ones((6, 2))
     init = {f'init_{n}': v for n, v in as_state(y).items()}
     node = JansenRitStep(2, p=200 * u.Hz, method='euler', **init)
     with brainstate.environ.context(dt=DT, t=0. * u.ms):
         brainstate.nn.init_all_states(node)
-        out = node.update(30 * u.Hz, 0.01, jnp.array([0., 2.]) * u.Hz)  # E_inp, M_inp (per ms), I_inp
+        out = node.update(0.01, 30 * u.Hz, jnp.array([0., 2.]) * u.Hz)  # M_inp (per ms), E_inp, I_inp
     step = y + 0.1 * jr_rhs(y, 0.2, 0.01, 0.03, np.array([0., 0.002]))
     np.testing.assert_allclose(mag(node.E.value), step[1], rtol=1e-5)
     np.testing.assert_allclose(np.asarray(node.Mv.value.to_decimal(MV_PER_MS)), step[3], rtol=1e-4, atol=1e-7)
@@ -119,9 +119,9 @@ def test_tr_model_equals_fine_model_sampled_every_tr():
     init = {f'init_{k}': v for k, v in as_state(np.array(ON_CYCLE)[:, None] * np.ones((6, 3))).items()}
     drive = jnp.array([0., 20., 40.]) * u.Hz
     fine = brainmass.Simulator(JansenRitStep(3, p=200 * u.Hz, **init), dt=DT).run(
-        100 * u.ms, inputs=lambda i, t: drive, sample_every=10)
+        100 * u.ms, inputs=lambda i, t: (None, drive), sample_every=10)  # E_inp
     tr_model = JansenRitTR(3, p=200 * u.Hz, tr=1. * u.ms, dt=0.1 * u.ms, **init)
-    coarse = brainmass.Simulator(tr_model, dt=tr_model.tr).run(100 * u.ms, inputs=lambda i, t: drive)
+    coarse = brainmass.Simulator(tr_model, dt=tr_model.tr).run(100 * u.ms, inputs=lambda i, t: (None, drive))
     assert coarse['output'].shape == (100, 3)
     np.testing.assert_allclose(mag(coarse['output']), mag(fine['output']), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(mag(coarse['ts'].to(u.ms)), mag(fine['ts'].to(u.ms)))
@@ -138,7 +138,8 @@ def test_tr_network_coupling_equals_explicit_coupling_at_fine_dt():
         v = node.E.value.to_decimal(u.mV) - node.I.value.to_decimal(u.mV)
         return k * ((0.005 / (1. + jnp.exp(0.56 * (6. - v)))) @ jnp.asarray(W).T)
 
-    fine = brainmass.Simulator(node, dt=DT).run(60 * u.ms, inputs=coupling, sample_every=5)
+    fine = brainmass.Simulator(node, dt=DT).run(60 * u.ms, inputs=lambda i, t: (None, coupling(i, t)),
+                                                sample_every=5)  # E_inp
     tr_model = JansenRitTR(n, p=180 * u.Hz, conn=W, k=k, tr=0.5 * u.ms, dt=0.1 * u.ms, **init)
     coarse = brainmass.Simulator(tr_model, dt=tr_model.tr).run(60 * u.ms)
     np.testing.assert_allclose(mag(coarse['output']), mag(fine['output']), rtol=1e-5, atol=1e-5)

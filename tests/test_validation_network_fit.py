@@ -94,7 +94,6 @@ def test_network_self_connection_must_be_bool(flag):
 
 @pytest.mark.parametrize('init, exc, text', [
     ('zeros', TypeError, r'`delay_init` must be a braintools initializer.*got \'zeros\' \(str\)'),
-    (None, TypeError, r'`delay_init` must be'),
     (float('nan'), ValueError, r'`delay_init` contains NaN'),
     (jnp.ones(4), ValueError, r'`delay_init` has shape \(4,\).*\(\d+, 3\)'),
     (0.1 * u.mV, ValueError, r'`delay_init` is in mV but the coupled variable \'x\''),

@@ -58,7 +58,7 @@ def test_a_per_region_vector_is_pointed_to_the_forms_that_take_it():
     (lambda i, t: None, None), (jnp.ones((10, 3, 2)), 3), (jnp.ones((10, 2)), 3), (0.5 * jnp.ones(10), 3),
 ])
 def test_every_valid_form_of_inputs_still_runs(inputs, batch_size):
-    out = sim().run(1 * ms, inputs=inputs, batch_size=batch_size)['output'][0]
+    out = sim().run(1 * ms, inputs=inputs, batch_size=batch_size)['output']
     assert out.shape == ((10, 2) if batch_size is None else (10, batch_size, 2))
 
 

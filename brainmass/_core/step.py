@@ -21,6 +21,16 @@ an instantaneous coupling is integrated to the scheme's full order). An input
 carries the unit of the variable it drives (plain numbers are read in that
 unit) and is added inside that variable's right-hand side. A noise module set
 with ``noise_<var>`` is called every step and added to that input.
+
+Routing in a :class:`~brainmass.Network` is declared, never guessed from
+argument positions: ``coupling_input`` names the input the Network's coupling
+current drives (default: the first of ``input_vars``), and the Network's
+external inputs fill the remaining inputs in order. A model whose ``update``
+has its own signature declares its keyword names in ``update_inputs`` and
+whether it takes inputs as functions (``stage_inputs``); a subclass that
+overrides ``update`` without declaring them gets, once at class definition,
+the names of its signature (``update(*inputs)``: the standard mapping) and
+plain-value inputs.
 """
 from __future__ import annotations
 
@@ -33,6 +43,7 @@ import brainunit as u
 import jax.numpy as jnp
 
 from .integrators import INTEGRATORS, exp_euler_step, get_integrator
+from .params import ReassignableParams
 from .units import same_dim, time_to_ms, unit_name
 from .validation import (INIT_KINDS, as_numeric, broadcasts_to, check_fits_shape, check_in_size, check_values,
                          checked_param)
@@ -45,7 +56,7 @@ MODEL_REGISTRY: Dict[str, type] = {}
 _ZERO = 0.
 
 
-class StepModel(brainstate.nn.Dynamics):
+class StepModel(ReassignableParams, brainstate.nn.Dynamics):
     """Base class of every ``*Step`` neural-mass model.
 
     Parameters
@@ -67,7 +78,17 @@ class StepModel(brainstate.nn.Dynamics):
     state_aliases: Dict[str, str] = {}
     state_units: Dict[str, u.Unit] = {}
     state_bounds: Dict[str, tuple] = {}
+    #: the variables the positional inputs of ``update`` / ``derivative`` drive, in order (default: state_vars)
     input_vars: Optional[Tuple[str, ...]] = None
+    #: the input a Network's coupling current drives: a variable of ``input_vars`` (or an entry of
+    #: ``update_inputs``); default the first input. Declared, so ``update``'s order may differ.
+    coupling_input: Optional[str] = None
+    #: keyword names of ``update``'s inputs in positional order, for an ``update`` with its own signature
+    #: (default ``<var>_inp`` for each of ``input_vars``)
+    update_inputs: Optional[Tuple[str, ...]] = None
+    #: whether ``update`` takes an input given as a function of the stage state (how a Network passes
+    #: its coupling, so the integrator re-evaluates it at every stage)
+    stage_inputs: bool = True
     #: registry metadata (see :func:`brainmass.list_models`)
     category: str = ''
     use_case: str = ''
@@ -75,6 +96,13 @@ class StepModel(brainstate.nn.Dynamics):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._rhs_args = {v: _rhs_arguments(cls, v) for v in cls.state_vars}
+        if 'update' in cls.__dict__:  # an update of its own that does not declare its inputs
+            if 'update_inputs' not in cls.__dict__:
+                cls.update_inputs = _update_keywords(cls.update)
+            if 'stage_inputs' not in cls.__dict__:
+                cls.stage_inputs = False  # plain values, unless the class says otherwise
+        if cls.state_vars:
+            cls.coupling_keyword()  # the declared routing names an input of update (TypeError otherwise)
         if cls.state_vars and not cls.__name__.startswith('_'):
             MODEL_REGISTRY[cls.__name__] = cls
 
@@ -170,6 +198,8 @@ class StepModel(brainstate.nn.Dynamics):
         checks run once, here, never in the compiled step.
         """
         owner = type(self).__name__
+        self.__dict__.setdefault('_param_checks', {})[name] = dict(
+            unit=unit, positive=positive, nonnegative=nonnegative, allow_inf=allow_inf)
         if not (isinstance(value, brainstate.nn.Param) or callable(value)):
             value = self._param_magnitude(as_numeric(value, name, owner), name, unit)
         return checked_param(value, self.varshape, name, owner,
@@ -191,6 +221,13 @@ class StepModel(brainstate.nn.Dynamics):
                                      f'got {unit_name(value)}.')
                 value = u.get_magnitude(value.to(unit))
         return value
+
+    def _reassigned_param(self, name, value, old):
+        """``node.<param> = value`` after construction: checked as the constructor checked it."""
+        checks = self.__dict__.get('_param_checks', {}).get(name)
+        if checks is None:
+            return super()._reassigned_param(name, value, old)
+        return self.param(value, name, **checks)
 
     def time_param(self, value, name: str):
         """A time constant (> 0): plain numbers are ms, quantities are converted to ms."""
@@ -251,8 +288,61 @@ class StepModel(brainstate.nn.Dynamics):
         return getattr(self, 'd' + var)(**kwargs)
 
     # ------------------------------------------------------------------ inputs
+    @classmethod
+    def input_order(cls) -> Tuple[str, ...]:
+        """The variables the positional inputs drive, in order (``input_vars``, default ``state_vars``)."""
+        return tuple(cls.input_vars if cls.input_vars is not None else cls.state_vars)
+
+    @classmethod
+    def input_keywords(cls) -> Tuple[str, ...]:
+        """The keyword names of ``update``'s inputs, in its positional order."""
+        if cls.update_inputs is not None:
+            return tuple(cls.update_inputs)
+        return tuple(f'{v}_inp' for v in cls.input_order())
+
+    @classmethod
+    def coupled_input(cls) -> str:
+        """The declared ``coupling_input`` (default: the first input)."""
+        return cls.coupling_input if cls.coupling_input is not None else cls.input_order()[0]
+
+    @classmethod
+    def coupling_keyword(cls) -> Optional[str]:
+        """The keyword of ``update`` a Network passes its coupling current as (None: it takes no input)."""
+        keywords = cls.input_keywords()
+        if cls.coupling_input is None:
+            return keywords[0] if keywords else None
+        for key in (f'{cls.coupling_input}_inp', cls.coupling_input):
+            if key in keywords:
+                return key
+        raise TypeError(f'{cls.__name__}.coupling_input {cls.coupling_input!r} is not an input of its update '
+                        f'({", ".join(keywords) or "none"}).')
+
+    def network_inputs(self, current, external=()) -> dict:
+        """Keyword inputs of ``update`` for one Network step.
+
+        ``current`` (the coupling current, possibly a function of the stage state) goes to the
+        declared :meth:`coupling_keyword`, through :meth:`coupling_value`; ``external`` (the
+        Simulator's inputs) fill the other inputs of ``update`` in their order.
+        """
+        coupled = self.coupling_keyword()
+        if coupled is None:
+            raise TypeError(f'{type(self).__name__}.update takes no input, so a Network cannot pass it a '
+                            f'coupling current.')
+        free = tuple(k for k in self.input_keywords() if k != coupled)
+        if len(external) > len(free):
+            raise TypeError(f'{type(self).__name__} in a Network takes at most {len(free)} external inputs '
+                            f'({", ".join(free) or "none"}: its coupling current is {coupled}); '
+                            f'got {len(external)}.')
+        named = {key: value for key, value in zip(free, external) if value is not None}
+        named[coupled] = self.coupling_value(current)
+        return named
+
+    def coupling_value(self, current):
+        """The Network's coupling current as the input it drives (default: unchanged)."""
+        return current
+
     def _gather_inputs(self, inputs, named, with_noise=True):
-        order = self.input_vars if self.input_vars is not None else self.state_vars
+        order = self.input_order()
         if len(inputs) > len(order):
             raise TypeError(f'{type(self).__name__}.update takes at most {len(order)} inputs '
                             f'({", ".join(v + "_inp" for v in order)}); got {len(inputs)}.')
@@ -336,6 +426,15 @@ def _map_input(convert, value):
     if callable(value):
         return lambda state: convert(value(state))
     return convert(value)
+
+
+def _update_keywords(update):
+    """The input names of an undeclared ``update(a, b=None, ...)``; None for ``update(*inputs, **named)``
+    (the standard mapping to ``input_vars``)."""
+    params = list(inspect.signature(update).parameters.values())[1:]
+    if params and params[0].kind is inspect.Parameter.VAR_POSITIONAL:
+        return None
+    return tuple(p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def _rhs_arguments(cls, var):

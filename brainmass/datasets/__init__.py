@@ -9,7 +9,7 @@ Everything here runs with no download: the example data ship with the package.
 >>> conn
 Connectome(name='example_connectome', n_regions=8, distances=True)
 
-This package imports nothing from the rest of brainmass.
+This package imports nothing from the rest of brainmass but the ``_core`` helpers.
 """
 from ._types import Connectome, Signal
 from ._registry import (UnknownDatasetError, describe_dataset, list_datasets, load_dataset,

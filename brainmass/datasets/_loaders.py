@@ -27,12 +27,13 @@ import csv
 import os
 import zipfile
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Dict, Optional, Tuple
 
 import brainunit as u
 import numpy as np
 
+from .._core.validation import check_int_at_least, short_repr
 from ._registry import register_dataset
 from ._types import Connectome, Signal
 
@@ -212,6 +213,16 @@ def _read_matrix(source, name: str) -> Tuple[object, Optional[list]]:
     raise ValueError(f'`{name}` must be a .npy, .txt or .csv file (or an array); got {path.name!r}.')
 
 
+def _check_path(path, name: str) -> None:
+    """TypeError naming ``name`` unless ``path`` is None, a str or an os.PathLike."""
+    if path is None or isinstance(path, (str, os.PathLike)):
+        return
+    hint = (' To pass matrices, use `weights=` (and `distances=`).'
+            if name == 'path' and not isinstance(path, bytes) else '')
+    raise TypeError(f'`{name}` must be a file path: a str or an os.PathLike such as pathlib.Path, '
+                    f'ending in one of {", ".join(SUPPORTED_FORMATS)}; got {short_repr(path)}.{hint}')
+
+
 def _existing(path, name: str = 'path') -> Path:
     path = Path(path)
     if path.is_dir():
@@ -272,41 +283,64 @@ def _read_mat(path: Path) -> Dict[str, object]:
     return out
 
 
+#: the files of a TVB connectivity zip, per Connectome field (aliases in order of preference)
+_TVB_FILES = {'weights': ('weights.txt',), 'distances': ('tract_lengths.txt', 'distances.txt'),
+              'centres': ('centres.txt', 'centers.txt')}
+
+
+def _tvb_members(names, path) -> Dict[str, Optional[str]]:
+    """The zip member holding each TVB file; refuse a zip that mixes several connectomes.
+
+    Every file must come from one folder of the zip, once: two ``weights.txt``
+    (e.g. ``subjA/weights.txt`` and ``subjB/weights.txt``), or files from
+    different folders, or both spellings of one file, raise ValueError.
+    """
+    names = [m for m in names if not m.endswith('/') and not m.startswith('__MACOSX')]
+    known = {f: field for field, files in _TVB_FILES.items() for f in files}
+    hits = [m for m in names if PurePosixPath(m).name.lower() in known]
+    by_field = {field: [m for m in hits if known[PurePosixPath(m).name.lower()] == field]
+                for field in _TVB_FILES}
+    folders = {str(PurePosixPath(m).parent) for m in hits}
+    clash = hits if len(folders) > 1 else [m for ms in by_field.values() if len(ms) > 1 for m in ms]
+    if clash:
+        raise ValueError(f'{os.fspath(path)!r} mixes more than one connectome: its members '
+                         f'{", ".join(sorted(clash))} conflict. A TVB connectivity zip holds one '
+                         f'weights.txt (with optional tract_lengths.txt and centres.txt) in one '
+                         f'folder; make one zip per subject, or unpack it and load one folder\'s '
+                         f'files with load_connectome(weights=..., distances=...).')
+    if not by_field['weights']:
+        raise ValueError(f'{os.fspath(path)!r} is not a TVB connectivity zip: weights.txt is missing '
+                         f'(it holds {", ".join(sorted(names)) or "nothing"}).')
+    return {field: (ms[0] if ms else None) for field, ms in by_field.items()}
+
+
+def _read_member(zf, path, member: Optional[str]) -> Optional[str]:
+    if member is None:
+        return None
+    try:
+        return zf.read(member).decode('utf-8')
+    except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, zlib.error) as err:
+        raise _unreadable(path, err, f'member {member}') from err
+
+
 def _read_tvb_zip(path: Path) -> Dict[str, object]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError) as err:
         raise _unreadable(path, err) from err
-    found = {}
     with zf:
-        members = {Path(m).name.lower(): m for m in zf.namelist()
-                   if not m.endswith('/') and not m.startswith('__MACOSX')}
+        members = _tvb_members(zf.namelist(), path)
+        texts = {field: _read_member(zf, path, m) for field, m in members.items()}
 
-        def text(*names):
-            for n in names:
-                if n in members:
-                    try:
-                        found[names[0]] = members[n]
-                        return zf.read(members[n]).decode('utf-8')
-                    except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, zlib.error) as err:
-                        raise _unreadable(path, err, f'member {members[n]}') from err
-            return None
+    def source(field):
+        return f'{os.fspath(path)}: {members[field]}'
 
-        weights = text('weights.txt')
-        if weights is None:
-            raise ValueError(f'{os.fspath(path)!r} is not a TVB connectivity zip: weights.txt is missing '
-                             f'(it holds {", ".join(sorted(members)) or "nothing"}).')
-        lengths = text('tract_lengths.txt', 'distances.txt')
-        centres = text('centres.txt', 'centers.txt')
-
-    def member(name):
-        return f'{os.fspath(path)}: {found[name]}'
-
-    out = {'weights': _parse_table(weights, None, member('weights.txt'))[0],
-           'distances': None if lengths is None else _parse_table(lengths, None, member('tract_lengths.txt'))[0],
-           'labels': None, 'centres': None}
-    if centres is not None:
-        out['labels'], out['centres'] = _parse_centres(centres, member('centres.txt'))
+    out = {'weights': _parse_table(texts['weights'], None, source('weights'))[0],
+           'distances': None, 'labels': None, 'centres': None}
+    if texts['distances'] is not None:
+        out['distances'] = _parse_table(texts['distances'], None, source('distances'))[0]
+    if texts['centres'] is not None:
+        out['labels'], out['centres'] = _parse_centres(texts['centres'], source('centres'))
     return out
 
 
@@ -361,6 +395,9 @@ def load_connectome(path=None, *, weights=None, distances=None, labels=None,
     >>> conn = datasets.load_connectome(weights='w.npy', distances='d.npy')  # doctest: +SKIP
     >>> conn = datasets.load_connectome('sc.mat')                            # doctest: +SKIP
     """
+    _check_path(path, 'path')
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f'`name` must be a str; got {short_repr(name)}.')
     fields = _read_fields(path, weights, distances)
     if fields['weights'] is None:
         raise ValueError('Pass a connectome file as `path`, or the matrices as `weights=` '
@@ -447,6 +484,7 @@ def delayed_match_task(n_samples: int = 128, *, seq_len: int = 10, n_symbols: in
                              (n_symbols, 'n_symbols', 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f'`{name}` must be an int >= {low}; got {value!r}.')
+    check_int_at_least(seed, 0, 'seed')
     rng = np.random.default_rng(seed)
     targets = rng.integers(0, n_symbols, size=n_samples).astype(np.int32)
     inputs = np.zeros((n_samples, seq_len, n_symbols), dtype=np.float32)

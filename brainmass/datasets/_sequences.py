@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.validation import check_int_at_least
+
 __all__ = ['process_sequence', 'SEQUENCE_MODES']
 
 SEQUENCE_MODES = ('time_major', 'rows', 'pixels', 'permuted_pixels')
@@ -49,8 +51,14 @@ def process_sequence(data, mode='time_major', *, seed=0):
     >>> process_sequence(np.zeros((8, 50, 3))).shape
     (50, 8, 3)
     """
-    if mode not in SEQUENCE_MODES:
+    if not isinstance(mode, str) or mode not in SEQUENCE_MODES:
         raise ValueError(f'`mode` must be one of {SEQUENCE_MODES}; got {mode!r}.')
+    if not hasattr(data, 'swapaxes'):     # a list / tuple of numbers: a numpy array
+        data = _numeric_array(data)
+    if mode == 'permuted_pixels':
+        check_int_at_least(seed, 0, 'seed')
+    if np.dtype(data.dtype).kind not in 'biuf':
+        raise TypeError(f'`data` must be a numeric array; got dtype {data.dtype}.')
     ndim = np.ndim(data)
     shape = np.shape(data)
     if mode == 'time_major':
@@ -70,3 +78,12 @@ def process_sequence(data, mode='time_major', *, seed=0):
     if mode == 'permuted_pixels':
         pixels = pixels[:, np.random.default_rng(seed).permutation(height * width)]
     return pixels.swapaxes(0, 1)
+
+
+def _numeric_array(data) -> np.ndarray:
+    """``data`` (a nested list of numbers) as a numpy array; TypeError naming ``data`` otherwise."""
+    try:
+        return np.asarray(data, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f'`data` must be a numeric array (numpy, JAX, or a nested list of numbers); '
+                        f'got {type(data).__name__}.') from None

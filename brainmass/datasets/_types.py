@@ -4,7 +4,7 @@ Both are frozen dataclasses that validate their fields on construction, so a
 bad matrix fails loudly here (naming the field and the problem) rather than as
 a shape error deep inside a compiled simulation.
 
-This module imports nothing from the rest of brainmass.
+This module imports nothing from the rest of brainmass but a ``_core`` helper.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from typing import Any, Mapping, Optional
 
 import brainunit as u
 import numpy as np
+
+from .._core.validation import short_repr
 
 __all__ = ['Connectome', 'Signal']
 
@@ -81,7 +83,11 @@ def _time_quantity(dt, name: str = 'dt') -> u.Quantity:
             raise ValueError(f'`{name}` must be a time (e.g. 0.1 * u.ms); got a quantity in '
                              f'{u.get_unit(dt)}.')
     else:
-        dt = float(np.asarray(u.get_magnitude(dt))) * u.ms
+        try:
+            dt = np.asarray(u.get_magnitude(dt), dtype=float) * u.ms
+        except (TypeError, ValueError):
+            raise TypeError(f'`{name}` must be a time step: a time Quantity (e.g. 0.1 * u.ms) or a '
+                            f'number of ms; got {short_repr(dt)}.') from None
     if np.size(u.get_magnitude(dt)) != 1:
         raise ValueError(f'`{name}` must be a scalar time step; got shape {np.shape(u.get_magnitude(dt))}.')
     mag = float(np.asarray(u.get_magnitude(dt)).reshape(()))
@@ -211,6 +217,9 @@ class Connectome:
         >>> conn.save('my_connectome.npz')  # doctest: +SKIP
         'my_connectome.npz'
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f'`path` must be a file path (a str or an os.PathLike such as '
+                            f'pathlib.Path) ending in .npz; got {short_repr(path)}.')
         path = os.fspath(path)
         if not path.endswith('.npz'):
             raise ValueError(f'`path` must end in .npz; got {path!r}.')

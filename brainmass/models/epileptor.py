@@ -130,6 +130,11 @@ class EpileptorStep(StepModel):
 
     state_vars = ('x1', 'y1', 'z', 'x2', 'y2', 'g')
     coupled_var = 'x1'
+    #: update's own signature: the network inputs of the two populations
+    update_inputs = ('c_pop1', 'c_pop2')
+    #: a Network's coupling current is c_pop1 (from x1); its ``inputs`` fill c_pop2
+    coupling_input = 'c_pop1'
+    stage_inputs = False  # c_pop1 / c_pop2 are scaled by Kvf, Ks, Kf as values
     category = 'epilepsy'
     use_case = 'seizure onset, propagation and offset; epileptogenic-zone modelling'
 

@@ -21,7 +21,9 @@ beta        1.0      1/ms        strength of the cubic saturation
 ==========  =======  ==========  ====================================================
 
 States ``x``, ``y`` (dimensionless, start at 0). ``update(x_inp, y_inp)``
-returns ``(x, y)``. In a :class:`~brainmass.Network` couple ``'x'``.
+returns the observable ``x`` (one array, like every model's ``update``, so a
+Simulator's ``'output'`` is ``x``); record both with ``monitors=['x', 'y']``.
+In a :class:`~brainmass.Network` couple ``'x'``.
 
 References
 ----------
@@ -82,6 +84,10 @@ class HopfStep(StepModel):
 
     def dy(self, x, y, inp):
         return (self._growth(x, y) * y + self.w.value() * x + inp) / u.ms
+
+    def output(self):
+        """The observable ``x`` (``y`` is ``self.y.value``)."""
+        return self.x.value
 
 
 class StuartLandauStep(HopfStep):

@@ -55,20 +55,25 @@ or **plain numbers per millisecond** (kHz), the package-wide convention:
 220 Hz is ``220 * u.Hz`` or ``0.22``. ``Ae``, ``Ai``, ``v0`` as plain numbers
 are mV; ``r`` as a plain number is per mV.
 
-Inputs: ``update(E_inp, M_inp, I_inp)`` takes afferent firing **rates**
-(:math:`m_E, m_M, m_I` above), each added to the rate that drives that
-block: ``E_inp`` adds to :math:`p` (the paper's extrinsic input onto the
-pyramidal cells' excitatory synapse), ``M_inp`` to the pyramidal output
-:math:`S(E-I)` seen by the interneurons, ``I_inp`` to the inhibitory
-interneurons' output. ``E_inp`` is the first positional input, so in a
-:class:`~brainmass.Network` the coupling current enters like :math:`p`
-(as in Jansen & Rit's coupled columns and TVB). Use
-``coupling='sigmoidal_jansen_rit'`` (its rate has ``cmax = 0.005`` per ms =
-5 Hz = ``s_max``) with ``coupled_var='E - I'`` (TVB's ``y1 - y2``), so
-the source is the pyramidal potential. The states also answer to the
-paper's names ``y0``..``y5`` there (``coupled_var='y1'`` couples ``E``
-alone). The low-level ``derivative(state, t, Ev_inp, Mv_inp, Iv_inp)``
-takes the velocity inputs in mV/s, i.e. gain times rate (:math:`A_e m_E`, ...).
+Inputs: ``update(M_inp, E_inp, I_inp)`` takes afferent firing **rates**
+(:math:`m_M, m_E, m_I` above), each added to the rate that drives that
+block: ``M_inp`` to the pyramidal output :math:`S(E-I)` seen by the
+interneurons, ``E_inp`` to :math:`p` (the paper's extrinsic input onto the
+pyramidal cells' excitatory synapse, driven by the excitatory
+interneurons), ``I_inp`` to the inhibitory interneurons' output. A drive
+like :math:`p` alone is ``update(E_inp=m)``, or ``inputs=(None, m)`` in a
+:class:`~brainmass.Simulator`.
+
+In a :class:`~brainmass.Network` the coupling current is a rate that enters
+like :math:`p` (as in Jansen & Rit's coupled columns and TVB): the model
+declares ``coupling_input = 'E'``, so the Network passes it as ``E_inp``
+whatever the argument order, and the Simulator's ``inputs`` fill ``M_inp``,
+``I_inp`` in that order. Use ``coupling='sigmoidal_jansen_rit'`` (its rate
+has ``cmax = 0.005`` per ms = 5 Hz = ``s_max``) with ``coupled_var='E - I'``
+(TVB's ``y1 - y2``), so the source is the pyramidal potential. The states
+also answer to the paper's names ``y0``..``y5`` there (``coupled_var='y1'``
+couples ``E`` alone). The low-level ``derivative(state, t, Mv_inp, Ev_inp, Iv_inp)``
+takes the velocity inputs in mV/s, i.e. gain times rate (:math:`A_e m_M`, ...).
 
 Noise: ``noise_Mv``, ``noise_Ev``, ``noise_Iv`` act on the velocity
 equations in mV/s and enter where the corresponding rate times its gain
@@ -162,14 +167,20 @@ class JansenRitStep(StepModel):
     >>> import brainmass, brainunit as u, numpy as np
     >>> node = brainmass.JansenRitStep(1, p=220 * u.Hz)
     >>> p = np.random.default_rng(0).uniform(-100., 100., (5000, 1)) * u.Hz   # p = 220 +- 100 Hz
-    >>> res = brainmass.Simulator(node, dt=0.1 * u.ms).run(500 * u.ms, inputs=p)
+    >>> res = brainmass.Simulator(node, dt=0.1 * u.ms).run(500 * u.ms, inputs=(None, p))   # E_inp
     >>> u.get_unit(res['output'])   # E - I, the pyramidal membrane potential
     Unit("mV")
     """
 
     state_vars = ('M', 'E', 'I', 'Mv', 'Ev', 'Iv')
     state_units = {'M': u.mV, 'E': u.mV, 'I': u.mV, 'Mv': _MV_PER_S, 'Ev': _MV_PER_S, 'Iv': _MV_PER_S}
-    input_vars = ('Ev', 'Mv', 'Iv')
+    input_vars = ('Mv', 'Ev', 'Iv')
+    #: update's own signature: afferent rates onto the M, E and I blocks (API order)
+    update_inputs = ('M_inp', 'E_inp', 'I_inp')
+    #: a Network's coupling current is a rate entering like p (E_inp); declared, not positional
+    coupling_input = 'E'
+    #: update converts rates, so the coupling current is passed as a value
+    stage_inputs = False
     #: the notation of Jansen & Rit (1995) and TVB: y0..y5
     state_aliases = {'y0': 'M', 'y1': 'E', 'y2': 'I', 'y3': 'Mv', 'y4': 'Ev', 'y5': 'Iv'}
     #: the state a brainmass.Network should couple (see the module docstring)
@@ -231,8 +242,12 @@ class JansenRitStep(StepModel):
         rate = self.a4.value() * C * self.S(self.a3.value() * C * M)
         return self._psp(self.Ai.value(), self.bi.value(), I, Iv, rate, inp)
 
-    def update(self, E_inp=None, M_inp=None, I_inp=None):
-        """One step with afferent rates (quantities, or plain numbers per ms); returns E - I (mV)."""
+    def update(self, M_inp=None, E_inp=None, I_inp=None):
+        """One step with afferent rates (quantities, or plain numbers per ms); returns E - I (mV).
+
+        ``M_inp`` adds to the pyramidal output seen by the interneurons, ``E_inp`` to ``p``,
+        ``I_inp`` to the inhibitory interneurons' output (the module docstring).
+        """
         Ae, Ai = self.Ae.value() * u.mV, self.Ai.value() * u.mV
         self.integrate(Mv=Ae * _khz(M_inp) * u.kHz, Ev=Ae * _khz(E_inp) * u.kHz,
                        Iv=Ai * _khz(I_inp) * u.kHz)
@@ -300,6 +315,7 @@ class JansenRitTR(JansenRitStep):
         n_sub = int(round(tr_ms / dt_ms))
         if n_sub < 1 or not np.isclose(n_sub * dt_ms, tr_ms, rtol=1e-6, atol=0.):
             raise ValueError(f'`tr` of JansenRitTR ({tr_ms} ms) must be a whole multiple of `dt` ({dt_ms} ms).')
+        self._tr_ms = float(tr_ms)
         self.tr = tr_ms * u.ms
         self.dt = dt_ms * u.ms
         self.n_substeps = n_sub
@@ -324,18 +340,21 @@ class JansenRitTR(JansenRitStep):
         s = self.S(self.E.value - self.I.value).to_decimal(u.kHz)
         return self.k.value() * (s @ self.conn.value().T)
 
-    def update(self, E_inp=None, M_inp=None, I_inp=None):
-        """Advance one TR (``n_substeps`` internal steps); return E - I (mV) at its end."""
+    def update(self, M_inp=None, E_inp=None, I_inp=None):
+        """Advance one TR (``n_substeps`` internal steps); return E - I (mV) at its end.
+
+        The inputs are those of :meth:`JansenRitStep.update`, held over the TR.
+        """
         outer = float(time_to_ms(brainstate.environ.get_dt(), 'dt'))
-        if not np.isclose(outer, float(self.tr.to_decimal(u.ms)), rtol=1e-6, atol=0.):
-            raise ValueError(f'JansenRitTR advances one TR ({self.tr}) per update but the simulation dt is '
+        if not np.isclose(outer, self._tr_ms, rtol=1e-6, atol=0.):
+            raise ValueError(f'JansenRitTR advances one TR ({self._tr_ms} ms) per update but the simulation dt is '
                              f'{outer} ms: run it with brainmass.Simulator(model, dt=model.tr).')
         t0 = brainstate.environ.get('t', 0. * u.ms)
-        E_rate, M_rate, I_rate = _khz(E_inp), _khz(M_inp), _khz(I_inp)
+        M_rate, E_rate, I_rate = _khz(M_inp), _khz(E_inp), _khz(I_inp)
 
         def substep(i):
             with brainstate.environ.context(dt=self.dt, t=t0 + i * self.dt):
-                JansenRitStep.update(self, E_rate + self.coupling_rate(), M_rate, I_rate)
+                JansenRitStep.update(self, M_inp=M_rate, E_inp=E_rate + self.coupling_rate(), I_inp=I_rate)
 
         brainstate.transform.for_loop(substep, jnp.arange(self.n_substeps))
         return self.output()

@@ -88,6 +88,10 @@ class _HopfOscillator(HopfStep):
         _warn('HopfOscillator', 'HopfStep', ' (omega is now w)')
         super().__init__(in_size, a=a, w=omega, beta=beta, **kwargs)
 
+    def output(self):
+        """The old API's ``(x, y)`` (``HopfStep.update`` returns ``x``)."""
+        return self.x.value, self.y.value
+
 
 class _WilsonCowanModel(WilsonCowanStep):
     """Deprecated: :class:`WilsonCowanStep`."""
@@ -122,6 +126,9 @@ class _WongWangModel(WongWangExcInhStep):
 
     deprecated_alias_of = 'WongWangExcInhStep'
     noise_aliases = {'E': 'S_e', 'I': 'S_i', 'S_E': 'S_e', 'S_I': 'S_i'}
+    #: update's old signature; a Network's coupling current is S_E_ext
+    update_inputs = ('S_E_ext', 'S_I_ext')
+    coupling_input = 'S_E_ext'
 
     def __init__(self, in_size, *args, noise_E=None, noise_I=None, **kwargs):
         _warn('WongWangModel', 'WongWangExcInhStep', ' (states S_e, S_i; inputs S_e_inp, S_i_inp)')

@@ -24,7 +24,24 @@ delta       1         kHz    half-width as a rate, :math:`\Delta/\tau`
 
 For :math:`\bar\eta = -5, J = 15, \Delta = 1` the model is bistable: a low
 and a high activity focus coexist. ``update(r_inp, v_inp)`` returns ``r`` in
-Hz; ``r_inp`` carries Hz, ``v_inp`` is dimensionless. Couple ``'r'``.
+Hz; ``r_inp`` carries Hz, ``v_inp`` is dimensionless.
+
+**In a Network** couple ``'r'``: the coupling current drives ``v``
+(``coupling_input = 'v'``), as in Montbrió et al. (2015) and TVB, whose
+``MontbrioPazoRoxin`` adds ``cr * Coupling_r + cv * Coupling_V`` inside
+:math:`\tau\dot V` (``cr = 1``, ``cv = 0``, time in ms). A current :math:`c`
+that is a rate (``coupled_var='r'``: Hz) enters as :math:`I_v = c \cdot 1\,`ms,
+i.e. its value in kHz, for every ``tau``:
+
+.. math::
+
+    \tau \dot v = v^2 + \bar\eta + J\tau r - (\pi \tau r)^2 + I_v + c\,[\mathrm{kHz}],
+
+so with ``k`` as TVB's ``G`` the network is TVB's for any ``tau`` (at the default
+``tau = 1`` ms, :math:`c \cdot 1\,\mathrm{ms} = c\tau`, the form of the recurrent
+:math:`J\tau r`). A dimensionless current (``coupled_var='v'``, TVB's ``cv`` route
+with ``cv = 1``) enters unchanged. The Simulator's ``inputs`` to a Network then
+drive ``r`` (``r_inp``, Hz); ``update(r_inp, v_inp)`` keeps its order.
 
 References
 ----------
@@ -66,6 +83,8 @@ class MontbrioPazoRoxinStep(StepModel):
     state_vars = ('r', 'v')
     state_units = {'r': u.Hz}
     state_bounds = {'r': (0., None)}
+    #: a Network's coupling current drives v (TVB's cr * Coupling_r; see the module docstring)
+    coupling_input = 'v'
     category = 'population rate'
     use_case = 'exact QIF mean field; bistability, synchrony, fast oscillations'
 
@@ -90,5 +109,18 @@ class MontbrioPazoRoxinStep(StepModel):
         drive = v ** 2 + self.eta.value() + self.J.value() * tau_r - (jnp.pi * tau_r) ** 2 + inp
         return drive / self._tau()
 
+    def coupling_value(self, current):
+        """A rate current (Hz) as the dimensionless input of ``v``: its value times 1 ms (kHz)."""
+        if callable(current):
+            return lambda state: _rate_times_ms(current(state))
+        return _rate_times_ms(current)
+
     def output(self):
         return self.r.value
+
+
+def _rate_times_ms(current):
+    """``current * 1 ms`` for a rate; a dimensionless current (or a plain number) unchanged."""
+    if isinstance(current, u.Quantity) and u.get_unit(current).has_same_dim(u.Hz):
+        return current.to_decimal(u.kHz)
+    return current

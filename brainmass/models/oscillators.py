@@ -31,7 +31,7 @@ mu          1.0      -      nonlinear damping (relaxation strength)
 ==========  =======  =====  ============================================
 
 States ``x``, ``y`` (dimensionless; ``x`` starts at 0.1, off the unstable
-origin, ``y`` at 0). ``update(x_inp, y_inp)`` returns ``(x, y)``. In a
+origin, ``y`` at 0). ``update(x_inp, y_inp)`` returns ``x``. In a
 :class:`~brainmass.Network` couple ``'x'`` (the coupling current enters the
 ``x`` equation, the first input).
 
@@ -170,6 +170,10 @@ class VanDerPolStep(StepModel):
 
     def dy(self, x, y, inp):
         return (self.mu.value() * (1. - x ** 2) * y - x + inp) / u.ms
+
+    def output(self):
+        """The observable ``x`` (``y`` is ``self.y.value``)."""
+        return self.x.value
 
 
 class FitzHughNagumoStep(StepModel):

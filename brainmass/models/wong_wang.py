@@ -230,6 +230,10 @@ class WongWangStep(StepModel):
     state_vars = ('S1', 'S2')
     state_bounds = {'S1': (0., 1.), 'S2': (0., 1.)}
     coupled_var = 'S1'
+    #: update's own signature; a Network's current arrives as the coherence (module docstring)
+    update_inputs = ('coherence', 'S1_inp', 'S2_inp')
+    coupling_input = 'coherence'
+    stage_inputs = False
     category = 'decision'
     use_case = 'two-choice perceptual decisions: accuracy and reaction times vs. coherence'
 

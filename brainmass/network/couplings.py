@@ -34,6 +34,8 @@ def as_conn_param(conn, name='conn'):
     """Wrap a connectivity matrix as a Param (a Param passes through untouched)."""
     if isinstance(conn, brainstate.nn.Param):
         return conn
+    if np.iscomplexobj(u.get_mantissa(conn) if isinstance(conn, u.Quantity) else conn):
+        raise TypeError(f'`{name}` must be real numbers; got a complex array (it would be cast silently).')
     arr = u.math.asarray(conn, dtype=brainstate.environ.dftype())
     if not np.all(np.isfinite(np.asarray(u.get_magnitude(arr)))):
         raise ValueError(f'`{name}` contains NaN or inf.')

@@ -94,7 +94,21 @@ def delay_times_ms(distance, speed, n: int):
     return delays
 
 
+#: the most steps a delay may span: ring-buffer indices are int32
+MAX_DELAY_STEPS = 2 ** 31 - 2
+
+
 def delay_steps(delay_ms, dt_ms: float):
-    """Whole-step delays: ``floor(delay / dt + 0.5)`` (half up), as int32."""
+    """Whole-step delays: ``floor(delay / dt + 0.5)`` (half up), as int32.
+
+    A delay of more than ``MAX_DELAY_STEPS`` (2**31 - 2) steps does not fit the int32
+    ring-buffer indices: a ``ValueError`` naming ``distance`` / ``speed`` (never a wrapped,
+    silently wrong step count).
+    """
     steps = np.floor(np.asarray(delay_ms, dtype=float) / float(dt_ms) + 0.5 + 1e-9)
+    longest = float(np.max(steps)) if steps.size else 0.
+    if longest > MAX_DELAY_STEPS:
+        raise ValueError(f'`distance` / `speed` give a delay of {float(np.max(delay_ms)):.6g} ms, i.e. '
+                         f'{longest:.6g} steps at dt = {float(dt_ms):g} ms: more than the {MAX_DELAY_STEPS} '
+                         f'steps a delay buffer can index (int32). Check the units of distance and speed.')
     return steps.astype(np.int32)

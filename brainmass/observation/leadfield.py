@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.params import ReassignableParams
 from .._core.validation import as_numeric, check_choice, check_values
 
 __all__ = ['LeadFieldModel', 'EEGLeadFieldModel', 'MEGLeadFieldModel', 'LeadfieldReadout',
@@ -30,6 +31,15 @@ def _count(value, name) -> int:
     return int(value)
 
 
+def _axis_size(value, name) -> int:
+    """A lead-field axis length from brainstate's size forms: an int or a 1-tuple such as ``(3,)``."""
+    sizes = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if len(sizes) != 1:
+        raise ValueError(f'`{name}` of a lead field is the length of one axis: an int or a 1-tuple '
+                         f'such as (3,); got {value!r}.')
+    return _count(sizes[0], name)
+
+
 def _unit(value, name) -> u.Unit:
     if isinstance(value, u.Quantity):
         return u.get_unit(value)
@@ -42,7 +52,7 @@ def _float(x):
     return jnp.asarray(x, dtype=jnp.result_type(float, jnp.asarray(x).dtype))
 
 
-class LeadFieldModel(brainstate.nn.Module):
+class LeadFieldModel(ReassignableParams, brainstate.nn.Module):
     r"""Linear forward model from region dipoles to sensors.
 
     .. math::
@@ -66,19 +76,19 @@ class LeadFieldModel(brainstate.nn.Module):
     ===========  ==========  ===================  ==========================================
     parameter    default     unit                 meaning
     ===========  ==========  ===================  ==========================================
-    in_size      -           -                    number of regions
-    out_size     -           -                    number of sensors
-    L            -           sensor/dipole        lead field, shape (in_size, out_size)
+    in_size      -           -                    number of regions (int or 1-tuple)
+    out_size     -           -                    number of sensors (int or 1-tuple)
+    L            -           sensor/dipole        lead field, shape (in_size, out_size), finite
     sensor_unit  u.mV        -                    unit of the output
     dipole_unit  nA m        -                    unit of the input dipoles
     scale        None        -                    gain (float or brainstate.nn.Param)
     noise_cov    None        sensor_unit^2        (out_size, out_size) covariance
     ===========  ==========  ===================  ==========================================
 
-    Raises ``ValueError`` for an ``L`` of the wrong shape (both shapes named)
-    or units, an input with the wrong number of regions, or a noise
-    covariance that is not a symmetric positive semi-definite
-    (out_size, out_size) matrix. ``update(x)`` and ``model(x)`` are the same.
+    Raises ``ValueError`` for an ``L`` of the wrong shape (both shapes named),
+    units, or with NaN/inf entries, an input with the wrong number of
+    regions, or a noise covariance that is not a finite, symmetric, positive
+    semi-definite (out_size, out_size) matrix. ``update(x)`` and ``model(x)`` are the same.
 
     References
     ----------
@@ -99,8 +109,8 @@ class LeadFieldModel(brainstate.nn.Module):
     def __init__(self, in_size, out_size, L, sensor_unit=u.mV, dipole_unit=DIPOLE_UNIT,
                  scale=None, noise_cov=None, *, name: Optional[str] = None):
         super().__init__(name=name)
-        self.n_regions = _count(in_size, 'in_size')
-        self.n_sensors = _count(out_size, 'out_size')
+        self.n_regions = _axis_size(in_size, 'in_size')
+        self.n_sensors = _axis_size(out_size, 'out_size')
         self.in_size, self.out_size = self.n_regions, self.n_sensors
         self.sensor_unit = self._check_sensor_unit(_unit(sensor_unit, 'sensor_unit'))
         self.dipole_unit = _unit(dipole_unit, 'dipole_unit')
@@ -129,14 +139,16 @@ class LeadFieldModel(brainstate.nn.Module):
                 raise ValueError('a Param lead field must hold a plain array (read in '
                                  'sensor_unit / dipole_unit).')
             self._check_shape(jnp.shape(value))
+            check_values(value, 'L', type(self).__name__)
             return L
         if isinstance(L, u.Quantity):
             if not u.get_unit(L).has_same_dim(target):
                 raise ValueError(f'`L` has unit {u.get_unit(L)}, which is not sensor/dipole '
                                  f'({target}); give it in e.g. {target}.')
             L = u.get_magnitude(L.to(target))
-        L = _float(L)
+        L = _float(as_numeric(L, 'L', type(self).__name__, kinds='an array of numbers or a Quantity'))
         self._check_shape(L.shape)
+        check_values(L, 'L', type(self).__name__)
         return brainstate.nn.Param.init(L)
 
     def _check_shape(self, shape):
@@ -150,7 +162,8 @@ class LeadFieldModel(brainstate.nn.Module):
                 raise ValueError(f'`noise_cov` has unit {u.get_unit(cov)}, expected '
                                  f'{self.sensor_unit ** 2}.')
             cov = u.get_magnitude(cov.to(self.sensor_unit ** 2))
-        cov = np.asarray(cov, dtype=float)
+        cov = np.asarray(as_numeric(cov, 'noise_cov', type(self).__name__), dtype=float)
+        check_values(cov, 'noise_cov', type(self).__name__)
         n = self.n_sensors
         if cov.shape != (n, n):
             raise ValueError(f'`noise_cov` must have shape (out_size, out_size) = ({n}, {n}); '
@@ -223,8 +236,8 @@ class EEGLeadFieldModel(LeadFieldModel):
     ===========  ==========  ===================  ==========================================
     parameter    default     unit                 meaning
     ===========  ==========  ===================  ==========================================
-    in_size      -           -                    number of regions
-    out_size     -           -                    number of electrodes
+    in_size      -           -                    number of regions (int or 1-tuple)
+    out_size     -           -                    number of electrodes (int or 1-tuple)
     L            -           V/(nA m)             lead field (in_size, out_size)
     sensor_unit  u.mV        voltage              unit of the output
     noise_cov    None        sensor_unit^2        electrode noise covariance
@@ -271,8 +284,8 @@ class MEGLeadFieldModel(LeadFieldModel):
     ===========  ==========  ===================  ==========================================
     parameter    default     unit                 meaning
     ===========  ==========  ===================  ==========================================
-    in_size      -           -                    number of regions
-    out_size     -           -                    number of sensors
+    in_size      -           -                    number of regions (int or 1-tuple)
+    out_size     -           -                    number of sensors (int or 1-tuple)
     L            -           T/(nA m)             lead field (in_size, out_size)
     sensor_unit  u.tesla     flux density         unit of the output
     noise_cov    None        sensor_unit^2        sensor noise covariance
@@ -351,6 +364,7 @@ class LeadfieldReadout(brainstate.nn.Module):
         self.lm = _float(lm)
         if self.lm.ndim != 2:
             raise ValueError(f'`lm` must be a 2-D (n_regions, n_sensors) array; got shape {self.lm.shape}.')
+        check_values(self.lm, 'lm', 'LeadfieldReadout')
         self.y0 = _trainable(y0, 'y0')
         self.cy0 = _trainable(cy0, 'cy0')
         self.normalize = bool(normalize)

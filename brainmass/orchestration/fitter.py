@@ -29,9 +29,9 @@ Back ends
     :math:`\theta`; ``n_steps`` optimizer steps.
 ``'nevergrad'``
     A nevergrad optimizer (default differential evolution, ``'DE'``) searches
-    the box of the constrained values; each generation of ``popsize``
-    candidates is evaluated as one ``jax.vmap``-ed batch (a loop when the
-    model cannot be vmapped); ``n_steps`` generations.
+    the box of the constrained values; each generation of ``n_sample``
+    candidates (default 16) is evaluated as one ``jax.vmap``-ed batch (a loop
+    when the model cannot be vmapped); ``n_steps`` generations.
 ``'scipy'``
     ``scipy.optimize.minimize`` with a bounded method (default ``'L-BFGS-B'``
     with exact JAX gradients), started from the current values; ``n_steps``
@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import inspect
 import math
 import time
 import warnings
@@ -64,10 +65,10 @@ import numpy as np
 from .._core.transforms import derivatives_by_forward_mode, uses_primitive
 from .._core.units import is_traced, unit_phrase
 from .._core.validation import broadcasts_to, check_int_at_least, format_choices, numeric_magnitude
-from .objectives import UnitMismatchError
+from .objectives import UnitMismatchError, _weight_sign
 
 __all__ = ['Fitter', 'FitResult', 'FitParameter', 'trainable_parameters', 'transform_bounds',
-           'BACKENDS', 'GRADIENTS', 'SCIPY_METHODS']
+           'BACKENDS', 'GRADIENTS', 'SCIPY_METHODS', 'DEFAULT_N_SAMPLE', 'STOP_REASONS']
 
 BACKENDS = ('grad', 'nevergrad', 'scipy')
 #: how the gradient of the loss is computed ('auto': forward mode for one parameter value, else reverse)
@@ -75,7 +76,8 @@ GRADIENTS = ('auto', 'forward', 'reverse')
 #: scipy.optimize.minimize methods that honour box bounds
 SCIPY_METHODS = ('L-BFGS-B', 'TNC', 'SLSQP', 'trust-constr', 'Nelder-Mead', 'Powell', 'COBYLA', 'COBYQA')
 _SCIPY_GRADIENT_METHODS = ('L-BFGS-B', 'TNC', 'SLSQP', 'trust-constr')
-_NEVERGRAD_OPTIONS = ('method', 'popsize', 'seed')
+#: keys of the nevergrad `optimizer` dict ('popsize' is the old name of 'n_sample')
+_NEVERGRAD_OPTIONS = ('method', 'n_sample', 'popsize', 'seed')
 _SCIPY_BOX = ("the Fitter builds scipy's `bounds` itself, one (low, high) per parameter value, from the "
               "parameters' bounding transforms (e.g. brainstate.nn.SigmoidT(low, high)); narrow them with "
               "search_space={path: (low, high)} instead.")
@@ -91,13 +93,14 @@ _SCIPY_RESERVED = {
     'hessp': 'Hessians are not supported.',
     'constraints': 'constraints are not supported (only the box of search_space / the transforms).',
 }
-_DEFAULT_POPSIZE = 16
+#: candidates per nevergrad generation when the `optimizer` dict does not say
+DEFAULT_N_SAMPLE = 16
 _NG_BAD_LOSS = 1e20  # nevergrad refuses losses >= 5e20; non-finite losses are told as this
-#: objectives of brainmass.objectives that compare series of different lengths
-_TIME_FLEXIBLE = ('fc_corr_loss', 'fc_rmse', 'fcd_ks', 'fcd_wasserstein', 'combined_objective', 'fcd_loss')
-#: similarity objectives (to maximise): the Fitter minimises
+#: the loss form of the similarity objectives (higher_is_better: the Fitter minimises)
 _SIMILARITIES = {'fc_corr': 'fc_corr(as_loss=True)', 'cosine_sim': 'cosine_sim(as_loss=True)',
-                 'fcd': 'fcd(..., as_loss=True)'}
+                 'fcd': 'fcd(..., as_loss=True)', 'fc_matrix_corr': 'fc_matrix_corr(as_loss=True)'}
+#: why a fit ended before n_steps (FitResult.stop_reason)
+STOP_REASONS = ('callback', 'non-finite loss', 'interrupted')
 _HOW_TO_MARK = ('mark one as trainable, e.g. brainmass.HopfStep(N, a=brainstate.nn.Param(0.2, '
                 't=brainstate.nn.SoftplusT(0.), fit=True)) or Network(..., k=brainstate.nn.Param(value, '
                 't=brainstate.nn.SoftplusT(0.), fit=True))')
@@ -428,7 +431,7 @@ class _Program:
         """
         if self.canonical == 'vg':
             (loss, pred), _ = self.value_and_grad(flat, self.target)
-        elif isinstance(self.canonical, tuple):  # ('batch', popsize)
+        elif isinstance(self.canonical, tuple):  # ('batch', n_sample)
             losses, pred = self.batch(jnp.tile(flat[None], (self.canonical[1], 1)), self.target)
             loss = losses[0]
         else:
@@ -457,7 +460,8 @@ class FitResult:
         The loss after every step ('grad'), the best loss so far after every
         generation ('nevergrad'), or the loss at every iteration ('scipy').
     n_steps : int
-        Steps / generations / iterations actually done (fewer when stopped early).
+        Steps / generations / iterations actually done (fewer when stopped early:
+        see ``stop_reason``).
     prediction : array or None
         The prediction at ``best_params`` (after ``transient``); ``None`` with ``loss_fn``.
     optimizer : object
@@ -473,6 +477,11 @@ class FitResult:
         Number of loss evaluations.
     wall_time : float
         Seconds spent in ``fit`` (tracing and compiling included).
+    stop_reason : str or None
+        Why the fit ended before ``n_steps``: ``'callback'`` (a callback returned
+        True), ``'non-finite loss'`` ('grad'), ``'interrupted'`` (a
+        ``KeyboardInterrupt``: the partial result kept as ``Fitter.result``);
+        ``None`` when it ran to the end (or scipy's method converged).
     """
     backend: str
     best_loss: float
@@ -486,17 +495,35 @@ class FitResult:
     initial_loss: float = float('nan')
     n_evaluations: int = 0
     wall_time: float = 0.
+    stop_reason: Optional[str] = None
 
     def __repr__(self):
         params = ', '.join(f'{k!r}: {_short(v)}' for k, v in self.best_params.items())
         hist = self.history
         h = f'[{hist[0]:.4g} ... {hist[-1]:.4g}] ({hist.size} values)' if hist.size else '[]'
         opt = self.optimizer if isinstance(self.optimizer, str) else type(self.optimizer).__name__
-        return (f'FitResult(backend={self.backend!r}, optimizer={opt!r}, n_steps={self.n_steps},\n'
+        stop = '' if self.stop_reason is None else f', stop_reason={self.stop_reason!r}'
+        return (f'FitResult(backend={self.backend!r}, optimizer={opt!r}, n_steps={self.n_steps}{stop},\n'
                 f'          best_loss={self.best_loss:.6g}, initial_loss={self.initial_loss:.6g},\n'
                 f'          best_params={{{params}}},\n'
                 f'          history={h}, n_evaluations={self.n_evaluations}, '
                 f'wall_time={self.wall_time:.2f} s)')
+
+
+class _Progress:
+    """What a back end has found so far (kept outside it, so an interrupted fit keeps its best)."""
+
+    def __init__(self):
+        self.best_loss, self.best_x, self.prediction, self.best_step = float('inf'), None, None, 0
+        self.history: List[float] = []
+        self.initial_loss = float('nan')
+        self.n_evaluations = 0
+        self.optimizer = self.raw = self.stop_reason = None
+
+    def offer(self, loss, x, prediction, step):
+        """Keep ``x`` when its loss is finite and lower than the best so far."""
+        if math.isfinite(loss) and loss < self.best_loss:
+            self.best_loss, self.best_x, self.prediction, self.best_step = loss, x, prediction, step
 
 
 def _short(v):
@@ -521,7 +548,9 @@ class Fitter:
         'grad': a ``braintools.optim`` optimizer (default ``Adam(lr=1e-2)``).
         'nevergrad': a method name (``'DE'`` default, ``'TwoPointsDE'``, ``'CMA'``,
         ``'PSO'``, ``'NGOpt'``, any of ``nevergrad.optimizers.registry``) or a dict
-        ``{'method': 'CMA', 'popsize': 16, 'seed': 0}`` (defaults: popsize 16, seed 0).
+        ``{'method': 'CMA', 'n_sample': 16, 'seed': 0}``: ``n_sample`` candidates per
+        generation (``'popsize'`` is accepted as its old name); ``None`` means
+        ``{'method': 'DE', 'n_sample': 16, 'seed': 0}`` (:data:`DEFAULT_N_SAMPLE`).
         'scipy': a method name (``'L-BFGS-B'`` default; one of :data:`SCIPY_METHODS`)
         or a dict ``{'method': ..., 'tol': ..., <any minimize option>}`` (not ``bounds``,
         ``x0``, ``jac`` or ``callback``: the Fitter sets those; boxes come from the
@@ -537,8 +566,13 @@ class Fitter:
         ``Simulator.run`` dict with one monitor is accepted as is.
     backend : {'grad', 'nevergrad', 'scipy'}, default 'grad'
     callbacks : callable or list of callables, optional
-        ``cb(step, loss, params)`` after every step / generation / iteration
-        (``params``: ``{path: constrained value}`` at that step); return ``True`` to stop.
+        ``cb(info)`` after every step / generation / iteration, with ``info`` a dict:
+        ``'step'``, ``'loss'`` and ``'params'`` (``{path: constrained value}``) of that
+        step (for 'nevergrad': the generation's best candidate), ``'best_loss'`` and
+        ``'best_params'`` so far (``None`` before a finite loss), ``'n_evaluations'``
+        and ``'backend'``. Return ``True`` to stop (``FitResult.stop_reason ==
+        'callback'``). The old ``cb(step, loss, params)`` still works but is deprecated
+        (a ``DeprecationWarning`` when the Fitter is built).
     transient : int or Quantity, optional
         Samples (int) or time dropped from the start of the prediction before the objective.
     search_space : dict, optional
@@ -563,6 +597,11 @@ class Fitter:
         How many times the model's ``predict`` / ``loss_fn`` was traced (one per fit).
     gradient_mode : str
         The mode ``gradient`` resolves to: 'forward' or 'reverse'.
+    result : FitResult or None
+        The last fit's result. When a fit is interrupted (``KeyboardInterrupt``, e.g.
+        Ctrl-C) it holds the partial result (``stop_reason='interrupted'``, the steps
+        done, the best parameters so far, which the model is left holding) and the
+        interrupt is re-raised.
 
     Notes
     -----
@@ -602,7 +641,7 @@ class Fitter:
         self.gradient = gradient
         self.backend = backend
         self.loss_fn, self.predict, self.objective = _check_mode(loss_fn, predict, objective)
-        self.callbacks = _check_callbacks(callbacks)
+        self.callbacks, self._callback_styles = _check_callbacks(callbacks)
         self.transient = _check_transient(transient)
         self.parameters = trainable_parameters(model)
         if not self.parameters:
@@ -612,9 +651,11 @@ class Fitter:
         self.optimizer = _check_optimizer(optimizer, backend)
         self._layout = _Layout(list(self.parameters.values()))
         self._boxes = self._make_boxes()
+        self._ng_pad = _nevergrad_padding(self.optimizer, self._layout.c_size) if backend == 'nevergrad' else 0
         self.trace_count = 0
         self._program: Optional[_Program] = None
         self._holder = None
+        self.result: Optional[FitResult] = None
 
     @property
     def gradient_mode(self) -> str:
@@ -637,9 +678,11 @@ class Fitter:
         target : array or Quantity, optional
             Data the prediction is compared with (required with ``predict``; not
             allowed with ``loss_fn``). It must have the prediction's shape (after
-            ``transient``); FC / FCD objectives only need the same number of regions.
+            ``transient``); the time-series FC / FCD objectives only need the same number
+            of regions; ``fc_matrix_*`` objectives take the ``(N, N)`` FC matrix and
+            ``fcd_distribution_*`` ones the FCD values (or matrix).
         n_steps : int, default 100
-            Optimizer steps ('grad'), generations ('nevergrad': ``n_steps * popsize``
+            Optimizer steps ('grad'), generations ('nevergrad': ``n_steps * n_sample``
             evaluations) or iterations ('scipy').
         verbose : bool, default False
             Print progress.
@@ -647,10 +690,13 @@ class Fitter:
         Returns
         -------
         FitResult
+            Also kept as :attr:`result`. A ``KeyboardInterrupt`` during the fit leaves the
+            partial result there (and the best parameters so far in the model) and is re-raised.
         """
         n_steps = check_int_at_least(n_steps, 1, 'n_steps')
         target = self._check_target(target)
         start = time.perf_counter()
+        self.result = None
         program = _Program(self, target)
         self._program = program
         runner = {'grad': self._fit_grad, 'nevergrad': self._fit_nevergrad, 'scipy': self._fit_scipy}[self.backend]
@@ -658,16 +704,34 @@ class Fitter:
             mode = f', {self.gradient_mode}-mode gradient' if self.backend != 'nevergrad' else ''
             print(f'[Fitter:{self.backend}] fitting {", ".join(self.parameters)} '
                   f'({self._layout.size} values{mode}), n_steps={n_steps}', flush=True)
-        out = runner(program, n_steps, verbose)
-        self._layout.write(out['best_x'])
+        progress = _Progress()
+        try:
+            runner(program, n_steps, verbose, progress)
+        except KeyboardInterrupt:
+            if progress.best_x is not None:
+                progress.stop_reason = 'interrupted'
+                self.result = self._finish(progress, start, verbose)
+            raise
+        self.result = self._finish(progress, start, verbose)
+        return self.result
+
+    def _finish(self, progress, start, verbose):
+        """Write the best parameters into the model and build the FitResult."""
+        self._layout.write(progress.best_x)
+        raw = progress.raw
+        if self.backend == 'grad':
+            raw = dict(initial_loss=progress.initial_loss, best_step=progress.best_step,
+                       best_theta=np.asarray(progress.best_x))
         result = FitResult(
-            backend=self.backend, best_loss=out['best_loss'], best_params=self.current_params(),
-            history=np.asarray(out['history'], dtype=float), n_steps=len(out['history']),
-            prediction=out['prediction'], optimizer=out['optimizer'], raw=out['raw'], model=self.model,
-            initial_loss=out.get('initial_loss', float('nan')), n_evaluations=out['n_evaluations'],
-            wall_time=time.perf_counter() - start)
+            backend=self.backend, best_loss=progress.best_loss, best_params=self.current_params(),
+            history=np.asarray(progress.history, dtype=float), n_steps=len(progress.history),
+            prediction=progress.prediction, optimizer=progress.optimizer, raw=raw, model=self.model,
+            initial_loss=progress.initial_loss, n_evaluations=progress.n_evaluations,
+            wall_time=time.perf_counter() - start, stop_reason=progress.stop_reason)
         if verbose:
-            print(f'[Fitter:{self.backend}] done in {result.wall_time:.2f} s: best loss {result.best_loss:.6g}, '
+            how = 'interrupted' if progress.stop_reason == 'interrupted' else 'done'
+            print(f'[Fitter:{self.backend}] {how} after {result.n_steps} steps, {result.wall_time:.2f} s: best '
+                  f'loss {result.best_loss:.6g}, '
                   f'{", ".join(f"{k}={_short(v)}" for k, v in result.best_params.items())}', flush=True)
         return result
 
@@ -762,10 +826,14 @@ class Fitter:
             arr = np.asarray(mag, dtype=float)
         except (TypeError, ValueError) as err:
             raise TypeError(f'`target` must be numeric (an array or Quantity); got {type(target).__name__}.') from err
-        if np.isnan(arr).any():
-            where = tuple(int(i) for i in np.argwhere(np.isnan(arr))[0])
-            raise ValueError(f'`target` contains {int(np.isnan(arr).sum())} NaN value(s) (first at index {where}); '
-                             f'clean or mask the data before fitting.')
+        for bad, what in ((np.isnan(arr), 'NaN'), (np.isinf(arr), 'inf')):
+            if bad.any():
+                where = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise ValueError(f'`target` contains {int(bad.sum())} {what} value(s) (first at index {where}); '
+                                 f'clean or mask the data before fitting.')
+        validate = getattr(self.objective, 'validate_target', None)
+        if callable(validate):  # the objective's checks of a concrete target (e.g. an FC matrix where a
+            validate(target)    # time series is expected): the target is traced inside the fit
         if isinstance(target, u.Quantity):
             return u.Quantity(jnp.asarray(arr, dtype=brainstate.environ.dftype()), unit=u.get_unit(target))
         return jnp.asarray(arr, dtype=brainstate.environ.dftype())
@@ -790,7 +858,7 @@ class Fitter:
         """Runs once per fit under StatefulFunction: write theta, predict, compare."""
         self._layout.write(flat)
         if self.loss_fn is not None:
-            return _scalar_loss(self.loss_fn(self.model), 'loss_fn(model)'), None
+            return _scalar_loss(self.loss_fn(self.model), f'`loss_fn` {_name(self.loss_fn)}(model)'), None
         prediction, ts = _unwrap_prediction(self.predict(self.model))
         prediction = _drop_transient(prediction, ts, self.transient)
         _check_shapes(prediction, target, self.objective, self.transient)
@@ -806,7 +874,7 @@ class Fitter:
                 f'compare them. Give the target in units of the same kind as the prediction (or return the '
                 f'prediction in the target\'s unit); plain numbers on one side need plain numbers on the '
                 f'other.') from err
-        return _scalar_loss(loss, 'objective(prediction, target)'), prediction
+        return _scalar_loss(loss, f'the objective {_name(self.objective)}(prediction, target)'), prediction
 
     # ------------------------------------------------------------- helpers
     def _params_of(self, flat):
@@ -814,12 +882,26 @@ class Fitter:
         return {p.path: (p.forward(v) if p.param is not None else v)
                 for p, v in zip(self._layout.params, self._layout.split(jnp.asarray(flat)))}
 
-    def _callback(self, step, loss, flat_fn):
+    def _callback(self, progress, step, loss, flat_fn, legacy_best=False):
+        """Call the callbacks after a step; True (and ``progress.stop_reason``) when one asks to stop.
+
+        ``legacy_best``: old three-argument callbacks get the best loss and parameters so far
+        (what 'nevergrad' always passed them) instead of this step's.
+        """
+        if not self.callbacks:
+            return False
+        params = self._params_of(flat_fn())
+        best = None if progress.best_x is None else self._params_of(progress.best_x)
+        info = dict(step=step, loss=loss, params=params, best_loss=progress.best_loss, best_params=best,
+                    n_evaluations=progress.n_evaluations, backend=self.backend)
+        legacy = (step, progress.best_loss, best) if legacy_best else (step, loss, params)
         stop = False
-        if self.callbacks:
-            params = self._params_of(flat_fn())
-            for cb in self.callbacks:
-                stop = bool(cb(step, loss, params)) or stop
+        for cb, style in zip(self.callbacks, self._callback_styles):
+            if style == 'legacy' and legacy[2] is None:
+                continue  # nothing finite yet to show an old-style callback
+            stop = bool(cb(dict(info)) if style == 'info' else cb(*legacy)) or stop
+        if stop:
+            progress.stop_reason = 'callback'
         return stop
 
     def _c_box(self):
@@ -835,9 +917,10 @@ class Fitter:
         return lo, hi
 
     # ================================================================ grad
-    def _fit_grad(self, program, n_steps, verbose):
+    def _fit_grad(self, program, n_steps, verbose, progress):
         import braintools
         opt = self.optimizer if self.optimizer is not None else braintools.optim.Adam(lr=1e-2)
+        progress.optimizer = opt
         if self._holder is None:
             self._holder = brainstate.ParamState(program.x0)
         holder = self._holder
@@ -858,30 +941,30 @@ class Fitter:
         x = holder.value
         (loss, pred), grads = vg(x, target)
         loss = float(loss)
+        progress.n_evaluations = 1
         if not math.isfinite(loss):
             raise FloatingPointError(f'The loss at the starting parameters is {loss}: check the model, the '
                                      f'parameters ({self._describe_current()}) and the target.')
-        best = dict(best_loss=loss, best_x=x, prediction=pred, best_step=0)
-        history, initial = [], loss
+        progress.initial_loss = loss
+        progress.offer(loss, x, pred, 0)
         reporter = _Reporter('grad', n_steps, verbose)
         for step in range(1, n_steps + 1):
             update(grads)
             x = holder.value
             (loss, pred), grads = vg(x, target)
             loss = float(loss)
-            history.append(loss)
-            if loss < best['best_loss']:
-                best.update(best_loss=loss, best_x=x, prediction=pred, best_step=step)
-            reporter(step, loss, best['best_loss'])
+            progress.n_evaluations += 1
+            progress.history.append(loss)
+            progress.offer(loss, x, pred, step)
+            reporter(step, loss, progress.best_loss)
             if not math.isfinite(loss):
                 warnings.warn(f'The loss became {loss} at step {step}; stopping (the best parameters, from step '
-                              f'{best["best_step"]}, are kept). Lower the learning rate or bound the parameters.',
+                              f'{progress.best_step}, are kept). Lower the learning rate or bound the parameters.',
                               RuntimeWarning, stacklevel=3)
+                progress.stop_reason = 'non-finite loss'
                 break
-            if self._callback(step, loss, lambda: x):
+            if self._callback(progress, step, loss, lambda: x):
                 break
-        return dict(best, history=history, optimizer=opt, initial_loss=initial, n_evaluations=len(history) + 1,
-                    raw=dict(initial_loss=initial, best_step=best['best_step'], best_theta=np.asarray(best['best_x'])))
 
     def _projection(self):
         """Clip parameters with a search_space range into it (constrained space), or None."""
@@ -904,22 +987,25 @@ class Fitter:
         return project
 
     # =========================================================== nevergrad
-    def _fit_nevergrad(self, program, n_steps, verbose):
+    def _fit_nevergrad(self, program, n_steps, verbose, progress):
         import nevergrad as ng
         opts = dict(self.optimizer)
-        method, popsize, seed = opts['method'], opts['popsize'], opts['seed']
+        method, n_sample, seed = opts['method'], opts['n_sample'], opts['seed']
         layout = self._layout
         lo, hi = self._c_box()
         x0c = np.asarray(layout.to_constrained(program.x0), dtype=float)
         x0c = np.clip(x0c, lo, hi)
+        if self._ng_pad:  # a 1-D CMA searches 2-D with an unused second coordinate (see _nevergrad_padding)
+            lo, hi, x0c = np.append(lo, 0.), np.append(hi, 1.), np.append(x0c, .5)
         parametrization = ng.p.Array(init=x0c, lower=lo, upper=hi)
         if seed is not None:
             parametrization.random_state.seed(seed)
-        ng_opt = _nevergrad_optimizer(ng, method, popsize)(parametrization=parametrization,
-                                                          budget=n_steps * popsize, num_workers=popsize)
+        ng_opt = _nevergrad_optimizer(ng, method, n_sample)(parametrization=parametrization,
+                                                           budget=n_steps * n_sample, num_workers=n_sample)
+        progress.optimizer, progress.raw = method, ng_opt
         target, dtype = program.target, layout.dtype
         to_u = jax.jit(jax.vmap(layout.to_unconstrained))
-        program.canonical = ('batch', popsize)
+        program.canonical = ('batch', n_sample)
 
         def evaluate(thetas):
             if program.canonical != 'value':
@@ -936,30 +1022,27 @@ class Fitter:
             ok = np.where(np.isfinite(losses), losses, np.inf)
             return losses, outs[int(np.argmin(ok))][1]
 
-        best = dict(best_loss=float('inf'), best_x=None, prediction=None)
-        history = []
         reporter = _Reporter('nevergrad', n_steps, verbose)
         for gen in range(1, n_steps + 1):
-            cands = [ng_opt.ask() for _ in range(popsize)]
-            thetas = to_u(jnp.asarray(np.stack([c.value for c in cands]), dtype=dtype))
+            cands = [ng_opt.ask() for _ in range(n_sample)]
+            values = np.stack([c.value for c in cands])[:, :layout.c_size]
+            thetas = to_u(jnp.asarray(values, dtype=dtype))
             losses, pred = evaluate(thetas)
             for c, loss in zip(cands, losses):
                 ng_opt.tell(c, float(loss) if np.isfinite(loss) else _NG_BAD_LOSS)
-            finite = np.isfinite(losses)
-            i = int(np.argmin(np.where(finite, losses, np.inf)))
-            if finite[i] and losses[i] < best['best_loss']:
-                best.update(best_loss=float(losses[i]), best_x=thetas[i], prediction=pred)
-            history.append(best['best_loss'])
-            reporter(gen, float(losses[i]), best['best_loss'])
-            if best['best_x'] is not None and self._callback(gen, best['best_loss'], lambda: best['best_x']):
+            progress.n_evaluations += n_sample
+            i = int(np.argmin(np.where(np.isfinite(losses), losses, np.inf)))
+            progress.offer(float(losses[i]), thetas[i], pred, gen)
+            progress.history.append(progress.best_loss)
+            reporter(gen, float(losses[i]), progress.best_loss)
+            if self._callback(progress, gen, float(losses[i]), lambda: thetas[i], legacy_best=True):
                 break
-        if best['best_x'] is None:
+        if progress.best_x is None:
             raise FloatingPointError('Every candidate gave a non-finite loss: check the model, the search box '
                                      f'{self._boxes} and the target.')
-        return dict(best, history=history, optimizer=method, raw=ng_opt, n_evaluations=len(history) * popsize)
 
     # =============================================================== scipy
-    def _fit_scipy(self, program, n_steps, verbose):
+    def _fit_scipy(self, program, n_steps, verbose, progress):
         import scipy.optimize
         opts = dict(self.optimizer)
         method = opts.pop('method')
@@ -978,9 +1061,9 @@ class Fitter:
         pullback = jax.jit(lambda xc, g: jax.vjp(layout.to_unconstrained, xc)[1](g)[0])
         use_grad = method in _SCIPY_GRADIENT_METHODS
         program.canonical = 'vg' if use_grad else 'value'
-        best = dict(best_loss=float('inf'), best_x=None, prediction=None)
+        progress.optimizer = method
         seen: Dict[bytes, float] = {}
-        count = [0]
+        start_key = np.asarray(x0c, dtype=float).tobytes()
 
         def fun(xc64):
             xc = jnp.asarray(xc64, dtype=dtype)
@@ -990,25 +1073,27 @@ class Fitter:
             else:
                 loss, pred = program.value(x, target)
             loss = float(loss)
-            count[0] += 1
-            seen[np.asarray(xc64, dtype=float).tobytes()] = loss
-            if loss < best['best_loss']:
-                best.update(best_loss=loss, best_x=x, prediction=pred)
+            progress.n_evaluations += 1
+            key = np.asarray(xc64, dtype=float).tobytes()
+            seen[key] = loss
+            if key == start_key:
+                progress.initial_loss = loss
+            progress.offer(loss, x, pred, len(progress.history))
             value = loss if math.isfinite(loss) else 1e30
             if not use_grad:
                 return value
             grad = np.asarray(pullback(xc, g), dtype=float)
             return value, (grad if math.isfinite(loss) else np.zeros_like(grad))
 
-        history = []
+        history = progress.history
         reporter = _Reporter('scipy', n_steps, verbose)
 
         def callback(xk, *args):
             key = np.asarray(xk, dtype=float).tobytes()
             loss = seen[key] if key in seen else (fun(xk)[0] if use_grad else fun(xk))
             history.append(float(loss))
-            reporter(len(history), float(loss), best['best_loss'])
-            if self._callback(len(history), float(loss), lambda: to_u(jnp.asarray(xk, dtype=dtype))):
+            reporter(len(history), float(loss), progress.best_loss)
+            if self._callback(progress, len(history), float(loss), lambda: to_u(jnp.asarray(xk, dtype=dtype))):
                 raise StopIteration
 
         try:  # a misspelt option keeps scipy's "Unknown solver options" warning
@@ -1017,12 +1102,11 @@ class Fitter:
         except StopIteration:  # methods whose callbacks scipy does not wrap
             res = scipy.optimize.OptimizeResult(message='`callback` raised `StopIteration`.', success=False,
                                                 nit=len(history))
-        initial = seen.get(np.asarray(x0c, dtype=float).tobytes(), float('nan'))
-        if best['best_x'] is None:
+        progress.raw = res
+        if progress.best_x is None:
             raise FloatingPointError('Every evaluation gave a non-finite loss: check the model and the target.')
         if not history:
-            history.append(best['best_loss'])
-        return dict(best, history=history, optimizer=method, raw=res, initial_loss=initial, n_evaluations=count[0])
+            history.append(progress.best_loss)
 
     def _describe_current(self):
         return ', '.join(f'{k}={_short(v)}' for k, v in self.current_params().items())
@@ -1065,21 +1149,62 @@ def _check_mode(loss_fn, predict, objective):
     if not callable(objective):
         raise TypeError(f'`objective` must be a callable f(prediction, target) -> scalar; got '
                         f'{type(objective).__name__}.')
-    name = getattr(objective, '__name__', '')
-    if name in _SIMILARITIES:
-        raise ValueError(f'`objective` {name}() is a similarity (higher is better) but the Fitter minimises: '
-                         f'use {_SIMILARITIES[name]}.')
+    problem = _similarity_problem(objective)
+    if problem:
+        raise ValueError(problem)
     return None, predict, objective
 
 
+def _name(f):
+    return getattr(f, '__name__', type(f).__name__)
+
+
+def _similarity_problem(objective):
+    """Why the Fitter cannot minimise ``objective`` (a similarity, or one in a combine()), or None."""
+    name = _name(objective)
+    if getattr(objective, 'higher_is_better', False):
+        use = _SIMILARITIES.get(name, 'its loss form')
+        return f'`objective` {name}() is a similarity (higher is better) but the Fitter minimises: use {use}.'
+    for i, (w, f) in enumerate(getattr(objective, 'terms', ())):
+        if getattr(f, 'higher_is_better', False) and _weight_sign(w) > 0:
+            use = _SIMILARITIES.get(_name(f), 'its loss form')
+            return (f'`objective` {name}(): combine() term {i} ({_name(f)}) is a similarity (higher is better) '
+                    f'with a positive weight, but the Fitter minimises: use {use} or a negative weight.')
+    return None
+
+
 def _check_callbacks(callbacks):
+    """``(callables, styles)``: each callback and how it is called ('info' or 'legacy')."""
     if callbacks is None:
-        return []
-    if callable(callbacks):
-        return [callbacks]
-    if isinstance(callbacks, (list, tuple)) and all(callable(c) for c in callbacks):
-        return list(callbacks)
-    raise TypeError('`callbacks` must be a callable cb(step, loss, params) or a list of them.')
+        return [], []
+    items = [callbacks] if callable(callbacks) else callbacks
+    if not isinstance(items, (list, tuple)) or not all(callable(c) for c in items):
+        raise TypeError('`callbacks` must be a callable cb(info) or a list of them; got '
+                        f'{type(callbacks).__name__}.')
+    styles = []
+    for cb in items:  # a loop, not a comprehension: the warning's stacklevel points at the caller
+        styles.append(_callback_style(cb))
+    return list(items), styles
+
+
+def _callback_style(cb):
+    """'info' for ``cb(info)``; 'legacy' (deprecated, with a warning) for ``cb(step, loss, params)``."""
+    try:
+        sig = inspect.signature(cb)
+    except (TypeError, ValueError):  # no signature to read (some builtins): the current form
+        return 'info'
+    for style, n_args in (('info', 1), ('legacy', 3)):
+        try:
+            sig.bind(*range(n_args))
+        except TypeError:
+            continue
+        if style == 'legacy':
+            warnings.warn(f'callback {_name(cb)}{sig}: the three-argument form cb(step, loss, params) is deprecated. '
+                          f"Take one argument, the info dict: cb(info) with info['step'], info['loss'], "
+                          f"info['params'], info['best_loss'], ...", DeprecationWarning, stacklevel=4)
+        return style
+    raise TypeError(f'callback {_name(cb)}{sig} must take one argument, the info dict (cb(info) with '
+                    f"info['step'], info['loss'], info['params'], ...).")
 
 
 def _check_transient(transient):
@@ -1212,8 +1337,9 @@ def _check_optimizer(optimizer, backend):
 
 
 def _check_nevergrad_options(optimizer):
+    """``{'method', 'n_sample', 'seed'}`` from a method name, a dict or None (DE, 16 per generation, seed 0)."""
     import nevergrad as ng
-    opts = dict(method='DE', popsize=_DEFAULT_POPSIZE, seed=0)
+    opts = dict(method='DE', n_sample=DEFAULT_N_SAMPLE, seed=0)
     if isinstance(optimizer, str):
         opts['method'] = optimizer
     elif isinstance(optimizer, dict):
@@ -1221,31 +1347,66 @@ def _check_nevergrad_options(optimizer):
         if unknown:
             raise TypeError(f"Unknown nevergrad option(s) {unknown}; the dict may hold "
                             f"{format_choices(_NEVERGRAD_OPTIONS)}.")
-        opts.update(optimizer)
+        given = dict(optimizer)
+        if 'popsize' in given:  # the old name of n_sample
+            size = given.pop('popsize')
+            if 'n_sample' in given and given['n_sample'] != size:
+                raise ValueError(f"optimizer gives both 'n_sample' ({given['n_sample']!r}) and 'popsize' "
+                                 f"({size!r}), its old name; give only 'n_sample'.")
+            given.setdefault('n_sample', size)
+        opts.update(given)
     elif optimizer is not None:
         raise TypeError(f"backend 'nevergrad' takes a method name (e.g. 'DE', 'CMA') or a dict "
-                        f"{{'method': ..., 'popsize': ..., 'seed': ...}} as `optimizer`; got {optimizer!r}.")
+                        f"{{'method': ..., 'n_sample': ..., 'seed': ...}} as `optimizer`; got {optimizer!r}.")
     if not isinstance(opts['method'], str) or opts['method'] not in ng.optimizers.registry:
         common = ('DE', 'TwoPointsDE', 'CMA', 'PSO', 'NGOpt', 'OnePlusOne', 'RandomSearch')
         raise ValueError(f"Unknown nevergrad method {opts['method']!r}; common choices: {format_choices(common)} "
                          f"(all: sorted(nevergrad.optimizers.registry)).")
-    opts['popsize'] = check_int_at_least(opts['popsize'], 2, "optimizer['popsize']")
+    opts['n_sample'] = check_int_at_least(opts['n_sample'], 2, "optimizer['n_sample']")
     if opts['seed'] is not None:
         opts['seed'] = check_int_at_least(opts['seed'], 0, "optimizer['seed']")
     return opts
 
 
-def _nevergrad_optimizer(ng, method, popsize):
+def _nevergrad_optimizer(ng, method, n_sample):
     """A nevergrad optimizer class/config with its population size set where the family allows."""
     fam = ng.families
     if method in ('DE', 'TwoPointsDE'):
         kw = {} if method == 'DE' else {'crossover': 'twopoints'}
-        return fam.DifferentialEvolution(popsize=popsize, **kw)
+        return fam.DifferentialEvolution(popsize=n_sample, **kw)
     if method == 'CMA':
-        return fam.ParametrizedCMA(popsize=popsize)
+        return fam.ParametrizedCMA(popsize=n_sample)
     if method == 'PSO':
-        return fam.ConfPSO(transform='arctan', popsize=popsize)
+        return fam.ConfPSO(transform='arctan', popsize=n_sample)
     return ng.optimizers.registry[method]
+
+
+def _nevergrad_padding(opts, size):
+    """Extra (unused) search coordinates the nevergrad method needs for ``size`` values: 0 or 1.
+
+    Asks a throw-away optimizer for one candidate, so a method that cannot run fails here, when
+    the Fitter is built. nevergrad runs its CMA family in one dimension only through the optional
+    ``fcmaes`` package (pycma needs two): without it a one-value CMA fit searches two dimensions,
+    the second one unused by the loss - still CMA-ES on the fitted value. A method that needs a
+    missing package otherwise raises an ``ImportError`` saying what to install or use instead.
+    """
+    import nevergrad as ng
+    method, n = opts['method'], opts['n_sample']
+    for pad in ((0, 1) if size == 1 else (0,)):
+        dim = size + pad
+        space = ng.p.Array(init=np.full(dim, .5), lower=np.zeros(dim), upper=np.ones(dim))
+        try:
+            _nevergrad_optimizer(ng, method, n)(parametrization=space, budget=n, num_workers=n).ask()
+        except ImportError as err:
+            if 'fcmaes' in str(err) and size == 1 and not pad:
+                continue  # nevergrad's 1-D CMA: two dimensions instead
+            raise ImportError(f"nevergrad method {method!r} cannot run without a package that is not "
+                              f"installed ({err}). Install it, or choose another method, e.g. 'DE' (the "
+                              f"default), 'TwoPointsDE', 'CMA' or 'PSO'.") from err
+        except Exception:  # noqa: BLE001 - any other trouble shows in the fit itself
+            pass
+        return pad
+    return 0
 
 
 def _check_scipy_options(optimizer):
@@ -1325,7 +1486,9 @@ def _drop_transient(prediction, ts, transient):
 def _check_shapes(prediction, target, objective, transient):
     ps = tuple(u.math.shape(prediction))
     ts = tuple(u.math.shape(target))
-    flexible = getattr(objective, '__name__', '') in _TIME_FLEXIBLE
+    if getattr(objective, 'target_kind', 'timeseries') != 'timeseries':
+        return  # an FC matrix / FCD target: the objective checks it against the prediction
+    flexible = bool(getattr(objective, 'time_flexible', False))
     same = ps[1:] == ts[1:] and len(ps) == len(ts) if flexible else ps == ts
     if not same:
         after = f' (after dropping transient={_describe_transient(transient)})' if transient is not None else ''
@@ -1335,6 +1498,8 @@ def _check_shapes(prediction, target, objective, transient):
 
 
 def _scalar_loss(loss, what):
+    if loss is None:
+        raise TypeError(f'{what} returned None; it must return a scalar loss (a missing `return`?).')
     if isinstance(loss, u.Quantity):
         loss = u.get_magnitude(loss)
     try:

@@ -4,7 +4,8 @@ Every public builder returns a pure callable ``f(prediction, target) -> scalar``
 that is safe under :func:`jax.jit`, :func:`jax.grad` and :func:`jax.vmap`
 (pure ``jax.numpy``, static shapes). Shapes, ``ndim`` and window settings are
 checked in Python at call time (they are static, so this also works on
-tracers); a NaN in a *concrete* target raises :class:`ValueError`.
+tracers); a NaN or inf in a *concrete* target raises :class:`ValueError`, and
+so does an FC / FCD matrix given where a time series belongs.
 
 Time series are laid out ``(T, N)``: ``T`` samples (rows) of ``N`` regions
 (columns). Correlation-type objectives are unitless, so units
@@ -33,6 +34,22 @@ Objectives
 ``combine(*(w, f))``        ``sum_i w_i f_i(p, t)``
 ==========================  ============================================
 
+Against empirical summaries (``p`` a ``(T, N)`` series, ``t`` not a series):
+
+=================================  =========================================
+``fc_matrix_corr(as_loss)``        ``corr(triu FC(p), triu t)``, ``t`` (N, N) FC
+``fc_matrix_rmse()``               ``rms(triu FC(p) - triu t)``
+``fcd_distribution_ks(...)``       KS distance, ``t`` FCD values or matrix
+``fcd_distribution_wasserstein``   Wasserstein-1, ``t`` FCD values or matrix
+=================================  =========================================
+
+Every objective carries attributes that :class:`~brainmass.Fitter` reads:
+``higher_is_better`` (a similarity, to maximise), ``time_flexible``
+(prediction and target need not have the same number of samples),
+``target_kind`` (``'timeseries'``, ``'fc_matrix'`` or ``'fcd'``: what the
+target is) and ``validate_target(target)`` (the checks of a concrete target,
+run before anything is traced).
+
 Notes
 -----
 The FC is computed here rather than with
@@ -58,7 +75,8 @@ from .._core.validation import check_bool
 
 __all__ = [
     'timeseries_rmse', 'fc_corr', 'fc_rmse', 'cosine_sim', 'fcd', 'fcd_ks',
-    'fcd_wasserstein', 'combine', 'fcd_distribution', 'ks_distance',
+    'fcd_wasserstein', 'fc_matrix_corr', 'fc_matrix_rmse', 'fcd_distribution_ks',
+    'fcd_distribution_wasserstein', 'combine', 'fcd_distribution', 'ks_distance',
     'wasserstein_1d',
 ]
 
@@ -86,30 +104,82 @@ def _check_same_shape(prediction, target, what='prediction and target'):
                          f'shape {ps} and target shape {ts}.')
 
 
-def _check_no_nan(target):
-    """Raise if a concrete (non-traced) target contains NaN."""
-    mag = u.get_magnitude(target)
+def _concrete(x):
+    """``x``'s magnitude as a float numpy array, or None for a traced value."""
+    mag = u.get_magnitude(x)
     if isinstance(mag, jax.core.Tracer):
+        return None
+    return np.asarray(mag, dtype=float)
+
+
+def _check_finite(target, name='target'):
+    """Raise if a concrete (non-traced) target holds NaN or inf."""
+    arr = _concrete(target)
+    if arr is None:
         return
-    if np.isnan(np.asarray(mag, dtype=float)).any():
-        raise ValueError('target contains NaN values; clean or mask the data '
-                         'before building the objective.')
+    for bad, what in ((np.isnan(arr), 'NaN'), (np.isinf(arr), 'inf')):
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f'`{name}` contains {int(bad.sum())} {what} value(s) (first at index {where}); '
+                             'clean or mask the data first.')
 
 
-def _check_timeseries(x, name):
+def _looks_like_matrix(arr):
+    """True when a concrete 2-D array looks like an FC / FCD matrix rather than a time series.
+
+    The rule: square (``N x N``, ``N >= 2``), finite, symmetric (to ``1e-5``
+    relative, ``1e-6`` absolute), every value in ``[-1, 1]``, a diagonal of all
+    ones or all zeros, and not constant. A measured ``(T, N)`` series with
+    ``T == N`` is practically never all of these.
+    """
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 2 or not np.all(np.isfinite(arr)):
+        return False
+    if not np.allclose(arr, arr.T, rtol=1e-5, atol=1e-6) or np.abs(arr).max() > 1 + 1e-6:
+        return False
+    diag = np.diag(arr)
+    unit_or_zero = np.allclose(diag, 1., atol=1e-5) or np.allclose(diag, 0., atol=1e-6)
+    return bool(unit_or_zero and np.ptp(arr) > 0)
+
+
+def _refuse_matrix(x, name, objective, use):
+    """A time-series objective given what looks like an FC/FCD matrix: raise, naming ``use``."""
+    shape = _shape(x)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        return  # not square: no values to look at
+    arr = _concrete(x)
+    if arr is not None and _looks_like_matrix(arr):
+        raise ValueError(
+            f'`{name}` of {objective}() has shape {arr.shape} and looks like an FC/FCD matrix (square, '
+            f'symmetric, values in [-1, 1], a diagonal of ones or zeros), but {objective}() compares two '
+            f'(T, N) time series and would read it as {arr.shape[0]} samples. To fit an empirical matrix '
+            f'use {use}. (A (T, N) series is refused only when it has all these properties.)')
+
+
+def _check_timeseries(x, name, hint=''):
     shape = _shape(x)
     if len(shape) != 2:
         raise ValueError(f'{name} must be a 2-D (T, N) time series, got '
-                         f'ndim={len(shape)} (shape {shape}).')
+                         f'ndim={len(shape)} (shape {shape}).{hint}')
     if shape[1] < 2:
         raise ValueError(f'{name} needs at least 2 regions (columns) for a '
                          f'functional connectivity, got shape {shape}.')
 
 
-def _check_pair_ts(prediction, target):
+def _timeseries_target_check(objective, use):
+    """``validate_target`` of a time-series FC/FCD objective: finite, not an FC/FCD matrix."""
+    def validate_target(target):
+        _check_finite(target)
+        _refuse_matrix(target, 'target', objective, use)
+    return validate_target
+
+
+def _check_pair_ts(prediction, target, objective, use):
+    hint = f' (for an empirical FC matrix or FCD distribution use {use})'
     _check_timeseries(prediction, 'prediction')
-    _check_timeseries(target, 'target')
-    _check_no_nan(target)
+    _check_timeseries(target, 'target', hint)
+    _check_finite(target)
+    _refuse_matrix(target, 'target', objective, use)
+    _refuse_matrix(prediction, 'prediction', objective, use)
     if _shape(prediction)[1] != _shape(target)[1]:
         raise ValueError('prediction and target must have the same number of '
                          f'regions N, got prediction shape {_shape(prediction)} '
@@ -141,8 +211,21 @@ def _window_starts(n_time, window_size, step_size, name='x'):
     return starts
 
 
-def _named(f, name):
+#: what to use instead when a time-series objective is given an empirical matrix
+_USE_FC_MATRIX = ('objectives.fc_matrix_corr() or fc_matrix_rmse() (prediction a (T, N) series, target the '
+                  '(N, N) FC matrix)')
+_USE_FCD_VALUES = ('objectives.fcd_distribution_ks() or fcd_distribution_wasserstein() (prediction a (T, N) '
+                   'series, target the FCD values or the FCD matrix)')
+
+
+def _objective(f, name, *, higher_is_better=False, time_flexible=False, target_kind='timeseries',
+               validate_target=None):
+    """Name ``f`` and attach the attributes the Fitter reads (see the module docstring)."""
     f.__name__ = f.__qualname__ = name
+    f.higher_is_better = higher_is_better
+    f.time_flexible = time_flexible
+    f.target_kind = target_kind
+    f.validate_target = validate_target or _check_finite
     return f
 
 
@@ -357,9 +440,10 @@ def _ks_sorted(a, b):
     merged = jnp.concatenate([a, b])
     cnt_a = jnp.searchsorted(a, merged, side='right')
     cnt_b = jnp.searchsorted(b, merged, side='right')
+    dtype = merged.dtype  # the counts are int32: divide in the samples' float type (float64 under x64)
     if a.size == b.size:  # exact integer comparison (identical samples -> 0.0)
-        return jnp.max(jnp.abs(cnt_a - cnt_b)) / a.size
-    return jnp.max(jnp.abs(cnt_a / a.size - cnt_b / b.size))
+        return jnp.max(jnp.abs(cnt_a - cnt_b)).astype(dtype) / a.size
+    return jnp.max(jnp.abs(cnt_a.astype(dtype) / a.size - cnt_b.astype(dtype) / b.size))
 
 
 def wasserstein_1d(a, b):
@@ -390,8 +474,8 @@ def _w1_core(a, b):
         return jnp.mean(jnp.abs(a - b))
     merged = jnp.sort(jnp.concatenate([a, b]))
     deltas = jnp.diff(merged)
-    cdf_a = jnp.searchsorted(a, merged[:-1], side='right') / a.size
-    cdf_b = jnp.searchsorted(b, merged[:-1], side='right') / b.size
+    cdf_a = jnp.searchsorted(a, merged[:-1], side='right').astype(merged.dtype) / a.size
+    cdf_b = jnp.searchsorted(b, merged[:-1], side='right').astype(merged.dtype) / b.size
     return jnp.sum(jnp.abs(cdf_a - cdf_b) * deltas)
 
 
@@ -420,10 +504,10 @@ def timeseries_rmse():
     """
     def rmse(prediction, target):
         _check_same_shape(prediction, target)
-        _check_no_nan(target)
+        _check_finite(target)
         p, t, unit = _common_magnitudes(prediction, target)
         return _with_unit(_rmse_core(p, t), unit)
-    return _named(rmse, 'timeseries_rmse')
+    return _objective(rmse, 'timeseries_rmse')
 
 
 def fc_corr(as_loss=False):
@@ -434,7 +518,9 @@ def fc_corr(as_loss=False):
                \text{loss} = 1 - r
 
     ``p`` and ``t`` are ``(T, N)`` series (``T`` may differ, ``N`` must
-    match). Units are stripped.
+    match). Units are stripped. A target that looks like an FC matrix
+    (square, symmetric, values in ``[-1, 1]``, a diagonal of ones or zeros)
+    raises ``ValueError``: fit an empirical FC with :func:`fc_matrix_corr`.
 
     Parameters
     ----------
@@ -451,10 +537,11 @@ def fc_corr(as_loss=False):
     as_loss = check_bool(as_loss, 'as_loss')
 
     def fc_corr_(prediction, target):
-        _check_pair_ts(prediction, target)
+        _check_pair_ts(prediction, target, 'fc_corr', _USE_FC_MATRIX)
         r = _fc_corr_core(_float(prediction), _float(target))
         return 1.0 - r if as_loss else r
-    return _named(fc_corr_, 'fc_corr_loss' if as_loss else 'fc_corr')
+    return _objective(fc_corr_, 'fc_corr_loss' if as_loss else 'fc_corr', higher_is_better=not as_loss,
+                      time_flexible=True, validate_target=_timeseries_target_check('fc_corr', _USE_FC_MATRIX))
 
 
 def fc_rmse():
@@ -471,9 +558,10 @@ def fc_rmse():
     True
     """
     def fc_rmse_(prediction, target):
-        _check_pair_ts(prediction, target)
+        _check_pair_ts(prediction, target, 'fc_rmse', _USE_FC_MATRIX)
         return _fc_rmse_core(_float(prediction), _float(target))
-    return _named(fc_rmse_, 'fc_rmse')
+    return _objective(fc_rmse_, 'fc_rmse', time_flexible=True,
+                      validate_target=_timeseries_target_check('fc_rmse', _USE_FC_MATRIX))
 
 
 def cosine_sim(as_loss=False):
@@ -494,14 +582,14 @@ def cosine_sim(as_loss=False):
 
     def cosine(prediction, target):
         _check_same_shape(prediction, target)
-        _check_no_nan(target)
+        _check_finite(target)
         s = _cosine_core(_float(prediction), _float(target))
         return 1.0 - s if as_loss else s
-    return _named(cosine, 'cosine_sim_loss' if as_loss else 'cosine_sim')
+    return _objective(cosine, 'cosine_sim_loss' if as_loss else 'cosine_sim', higher_is_better=not as_loss)
 
 
-def _fcd_pair(prediction, target, window_size, step_size):
-    _check_pair_ts(prediction, target)
+def _fcd_pair(prediction, target, window_size, step_size, objective):
+    _check_pair_ts(prediction, target, objective, _USE_FCD_VALUES)
     return (_fcd_values(prediction, window_size, step_size, 'prediction'),
             _fcd_values(target, window_size, step_size, 'target'))
 
@@ -530,7 +618,7 @@ def fcd(window_size=30, step_size=5, as_loss=False):
     as_loss = check_bool(as_loss, 'as_loss')
 
     def fcd_(prediction, target):
-        fp, ft = _fcd_pair(prediction, target, window_size, step_size)
+        fp, ft = _fcd_pair(prediction, target, window_size, step_size, 'fcd')
         if fp.shape != ft.shape:
             raise ValueError('fcd needs the same number of windows: prediction '
                              f'shape {_shape(prediction)} and target shape '
@@ -538,7 +626,8 @@ def fcd(window_size=30, step_size=5, as_loss=False):
                              f'{fp.shape[0]} and {ft.shape[0]}.')
         r = _pearson_core(fp, ft)
         return 1.0 - r if as_loss else r
-    return _named(fcd_, 'fcd_loss' if as_loss else 'fcd')
+    return _objective(fcd_, 'fcd_loss' if as_loss else 'fcd', higher_is_better=not as_loss, time_flexible=True,
+                      validate_target=_timeseries_target_check('fcd', _USE_FCD_VALUES))
 
 
 def fcd_ks(window_size=30, step_size=5):
@@ -560,8 +649,9 @@ def fcd_ks(window_size=30, step_size=5):
     _check_window(window_size, step_size)
 
     def fcd_ks_(prediction, target):
-        return ks_distance(*_fcd_pair(prediction, target, window_size, step_size))
-    return _named(fcd_ks_, 'fcd_ks')
+        return ks_distance(*_fcd_pair(prediction, target, window_size, step_size, 'fcd_ks'))
+    return _objective(fcd_ks_, 'fcd_ks', time_flexible=True,
+                      validate_target=_timeseries_target_check('fcd_ks', _USE_FCD_VALUES))
 
 
 def fcd_wasserstein(window_size=30, step_size=5):
@@ -582,8 +672,193 @@ def fcd_wasserstein(window_size=30, step_size=5):
     _check_window(window_size, step_size)
 
     def fcd_w(prediction, target):
-        return wasserstein_1d(*_fcd_pair(prediction, target, window_size, step_size))
-    return _named(fcd_w, 'fcd_wasserstein')
+        return wasserstein_1d(*_fcd_pair(prediction, target, window_size, step_size, 'fcd_wasserstein'))
+    return _objective(fcd_w, 'fcd_wasserstein', time_flexible=True,
+                      validate_target=_timeseries_target_check('fcd_wasserstein', _USE_FCD_VALUES))
+
+
+# ----------------------------------------------------------------------------
+# objectives against empirical summaries (FC matrix, FCD distribution)
+# ----------------------------------------------------------------------------
+
+def _check_correlations(target, objective, what):
+    """A concrete target of correlations: finite, in [-1, 1], symmetric when square 2-D."""
+    arr = _concrete(target)
+    if arr is None:
+        return
+    _check_finite(target)
+    if arr.ndim == 2 and not np.allclose(arr, arr.T, rtol=1e-5, atol=1e-6):
+        i, j = np.unravel_index(np.argmax(np.abs(arr - arr.T)), arr.shape)
+        raise ValueError(f'`target` of {objective}() must be a symmetric {what}, but target[{i}, {j}] = '
+                         f'{arr[i, j]:.6g} and target[{j}, {i}] = {arr[j, i]:.6g}. (A (T, N) time series '
+                         f'goes with fc_corr() / fc_rmse() / fcd_ks() / fcd_wasserstein().)')
+    if arr.size and np.abs(arr).max() > 1 + 1e-6:
+        raise ValueError(f'`target` of {objective}() must hold correlations in [-1, 1] (a {what}); its largest '
+                         f'|value| is {np.abs(arr).max():.6g}. (Fisher-z values: take np.tanh of them first; '
+                         f'a (T, N) time series goes with the time-series objectives.)')
+
+
+def _fc_matrix_check(objective):
+    """``validate_target`` of the FC-matrix objectives: an (N, N) symmetric matrix of correlations."""
+    def validate_target(target):
+        shape = _shape(target)
+        if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 2:
+            raise ValueError(f'`target` of {objective}() must be the (N, N) empirical FC matrix (N >= 2 '
+                             f'regions), got shape {shape}. To compare with a (T, N) time series use '
+                             f'fc_corr() or fc_rmse().')
+        _check_correlations(target, objective, 'FC matrix')
+    return validate_target
+
+
+def _check_fc_matrix_pair(prediction, target, validate_target):
+    _check_timeseries(prediction, 'prediction')
+    validate_target(target)
+    n_p, n_t = _shape(prediction)[1], _shape(target)[0]
+    if n_p != n_t:
+        raise ValueError(f'`target` is the FC of {n_t} regions (shape {_shape(target)}) but the prediction '
+                         f'has {n_p} regions (shape {_shape(prediction)}).')
+
+
+_fc_matrix_corr_core = jax.jit(lambda p, t: _pearson(_fc_vector(p), _triu(t)))
+_fc_matrix_rmse_core = jax.jit(lambda p, t: _rms(_fc_vector(p) - _triu(t)))
+
+
+def fc_matrix_corr(as_loss=False):
+    r"""Correlation between the FC of a simulated series and an empirical FC matrix.
+
+    .. math::  r = \mathrm{corr}\big(\mathrm{triu}\,\mathrm{FC}(p),\;
+               \mathrm{triu}\,F\big), \qquad \text{loss} = 1 - r
+
+    ``p`` is a ``(T, N)`` time series, the target :math:`F` the ``(N, N)``
+    empirical FC matrix (symmetric, values in ``[-1, 1]``; its diagonal is
+    not used). Units are stripped.
+
+    Parameters
+    ----------
+    as_loss : bool
+        Return :math:`1 - r` (minimise) instead of :math:`r`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(200, 5))
+    >>> round(float(fc_matrix_corr()(x, np.corrcoef(x.T))), 5)
+    1.0
+    """
+    as_loss = check_bool(as_loss, 'as_loss')
+    name = 'fc_matrix_corr'
+    validate_target = _fc_matrix_check(name)
+
+    def fc_matrix_corr_(prediction, target):
+        _check_fc_matrix_pair(prediction, target, validate_target)
+        r = _fc_matrix_corr_core(_float(prediction), _float(target))
+        return 1.0 - r if as_loss else r
+    return _objective(fc_matrix_corr_, name + '_loss' if as_loss else name, higher_is_better=not as_loss,
+                      time_flexible=True, target_kind='fc_matrix', validate_target=validate_target)
+
+
+def fc_matrix_rmse():
+    r"""RMSE between the FC of a simulated series and an empirical FC matrix.
+
+    .. math::  \sqrt{\mathrm{mean}\big((\mathrm{triu}\,\mathrm{FC}(p)
+               - \mathrm{triu}\,F)^2\big)}
+
+    ``p`` is a ``(T, N)`` time series, the target :math:`F` the ``(N, N)``
+    empirical FC matrix (symmetric, values in ``[-1, 1]``; the diagonal is
+    not used).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(200, 5))
+    >>> float(fc_matrix_rmse()(x, np.corrcoef(x.T))) < 1e-6
+    True
+    """
+    name = 'fc_matrix_rmse'
+    validate_target = _fc_matrix_check(name)
+
+    def fc_matrix_rmse_(prediction, target):
+        _check_fc_matrix_pair(prediction, target, validate_target)
+        return _fc_matrix_rmse_core(_float(prediction), _float(target))
+    return _objective(fc_matrix_rmse_, name, time_flexible=True, target_kind='fc_matrix',
+                      validate_target=validate_target)
+
+
+def _fcd_target_check(objective):
+    """``validate_target`` of the FCD-distribution objectives: 1-D FCD values or a (W, W) FCD matrix."""
+    def validate_target(target):
+        shape = _shape(target)
+        square = len(shape) == 2 and shape[0] == shape[1] and shape[0] >= 2
+        if not (len(shape) == 1 and shape[0] >= 1) and not square:
+            raise ValueError(f'`target` of {objective}() must be the empirical FCD values (1-D, e.g. '
+                             f'fcd_distribution(data)) or an FCD matrix (W, W), got shape {shape}. To compare '
+                             f'with a (T, N) time series use fcd_ks() or fcd_wasserstein().')
+        _check_correlations(target, objective, 'FCD matrix' if square else 'set of FCD values')
+    return validate_target
+
+
+def _fcd_distribution_pair(prediction, target, window_size, step_size, validate_target):
+    _check_timeseries(prediction, 'prediction')
+    validate_target(target)
+    values = _float(target)
+    if values.ndim == 2:
+        values = _triu(values)
+    return _fcd_values(prediction, window_size, step_size, 'prediction'), values
+
+
+def fcd_distribution_ks(window_size=30, step_size=5):
+    r"""KS distance between the FCD values of a simulated series and an empirical FCD distribution.
+
+    .. math::  D = \sup_x |F_{\mathrm{FCD}(p)}(x) - F_{t}(x)|
+
+    ``p`` is a ``(T, N)`` time series (its FCD as in :func:`fcd_distribution`);
+    the target is the empirical FCD values (1-D, any number, e.g.
+    ``fcd_distribution(data, window_size, step_size)``) or an FCD matrix
+    ``(W, W)`` (symmetric; its strict upper triangle is used). Values must
+    lie in ``[-1, 1]``. The gradient is zero almost everywhere: use
+    :func:`fcd_distribution_wasserstein` for gradient fitting.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(120, 4))
+    >>> float(fcd_distribution_ks(20, 10)(x, fcd_distribution(x, 20, 10)))
+    0.0
+    """
+    _check_window(window_size, step_size)
+    name = 'fcd_distribution_ks'
+    validate_target = _fcd_target_check(name)
+
+    def fcd_distribution_ks_(prediction, target):
+        return ks_distance(*_fcd_distribution_pair(prediction, target, window_size, step_size, validate_target))
+    return _objective(fcd_distribution_ks_, name, time_flexible=True, target_kind='fcd',
+                      validate_target=validate_target)
+
+
+def fcd_distribution_wasserstein(window_size=30, step_size=5):
+    r"""Wasserstein-1 distance between the FCD values of a simulated series and an empirical FCD distribution.
+
+    .. math::  W_1 = \int |F_{\mathrm{FCD}(p)}(x) - F_{t}(x)|\,dx
+
+    Target as in :func:`fcd_distribution_ks` (1-D FCD values or a ``(W, W)``
+    FCD matrix). Differentiable almost everywhere.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(120, 4))
+    >>> float(fcd_distribution_wasserstein(20, 10)(x, fcd_distribution(x, 20, 10)))
+    0.0
+    """
+    _check_window(window_size, step_size)
+    name = 'fcd_distribution_wasserstein'
+    validate_target = _fcd_target_check(name)
+
+    def fcd_distribution_w(prediction, target):
+        return wasserstein_1d(*_fcd_distribution_pair(prediction, target, window_size, step_size,
+                                                      validate_target))
+    return _objective(fcd_distribution_w, name, time_flexible=True, target_kind='fcd',
+                      validate_target=validate_target)
 
 
 def _is_weight(w):
@@ -605,7 +880,19 @@ def combine(*terms):
         ``weight`` a real number (or 0-d array / Quantity), ``objective`` a
         callable ``f(prediction, target)``. Terms whose results carry
         different units cannot be added: give such a term a reciprocal-unit
-        weight (e.g. ``(1 / u.mV, timeseries_rmse())``).
+        weight (e.g. ``(1 / u.mV, timeseries_rmse())``). All terms get the
+        same target, so they must expect the same kind of target (all
+        time series, or all an FC matrix, ...): mixing kinds is a
+        ``ValueError``.
+
+    Returns
+    -------
+    callable
+        ``f(prediction, target)`` with the attributes the Fitter reads:
+        ``terms`` (the pairs), ``time_flexible`` (every term is; a plain
+        function counts as flexible), ``target_kind`` (the terms' kind),
+        ``higher_is_better`` (every term points that way: a similarity with a
+        positive weight or a loss with a negative one).
 
     Examples
     --------
@@ -629,6 +916,11 @@ def combine(*terms):
             raise TypeError(f'combine() term {i}: objective must be callable '
                             f'f(prediction, target), got {f!r}.')
     terms = tuple((w, f) for w, f in terms)
+    kind = _common_target_kind(terms)
+
+    def validate_target(target):
+        for _, f in terms:
+            getattr(f, 'validate_target', _check_finite)(target)
 
     def combined(prediction, target):
         total = None
@@ -643,4 +935,33 @@ def combine(*terms):
                     f'{unit_phrase(u.get_unit(total))}: they cannot be added. Weight the terms so that all give '
                     f'the same unit, e.g. (1 / u.mV, timeseries_rmse()) for a loss in mV.') from err
         return total
-    return _named(combined, 'combined_objective')
+    combined = _objective(combined, 'combined_objective',
+                          higher_is_better=all(_points_up(w, f) for w, f in terms),
+                          time_flexible=all(getattr(f, 'time_flexible', True) for _, f in terms),
+                          target_kind=kind, validate_target=validate_target)
+    combined.terms = terms
+    return combined
+
+
+def _weight_sign(w):
+    """The sign of a weight (0 when it cannot be known, e.g. traced)."""
+    try:
+        return float(np.sign(np.asarray(u.get_magnitude(w), dtype=float)))
+    except (TypeError, ValueError, jax.errors.ConcretizationTypeError):
+        return 0.
+
+
+def _points_up(w, f):
+    """Whether the term ``w * f`` grows as the fit improves (a similarity with w > 0, a loss with w < 0)."""
+    sign = _weight_sign(w)
+    return sign > 0 if getattr(f, 'higher_is_better', False) else sign < 0
+
+
+def _common_target_kind(terms):
+    kinds = {i: f.target_kind for i, (_, f) in enumerate(terms) if getattr(f, 'target_kind', None)}
+    if len(set(kinds.values())) > 1:
+        listed = ', '.join(f'term {i} ({getattr(terms[i][1], "__name__", "objective")}): {k}'
+                           for i, k in kinds.items())
+        raise ValueError(f'combine() terms expect different kinds of target ({listed}); every term gets the '
+                         f'same target, so combine terms of one kind.')
+    return next(iter(kinds.values()), 'timeseries')

@@ -26,10 +26,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.params import ConstantParams, constant_values, same_values
 from .._core.step import StepModel
 from .._core.transforms import recomputed_in_reverse, segmented_for_loop
 from .._core.units import is_traced, same_dim, time_to_ms, unit_name
-from .._core.validation import as_numeric, broadcasts_to, check_bool, check_choice, check_int_at_least
+from .._core.validation import (as_numeric, broadcasts_to, check_bool, check_choice, check_int_at_least,
+                                check_values)
 from ..network.network import Network
 from .monitors import Observer, state_at, state_names
 
@@ -91,6 +93,8 @@ class Simulator:
         self._dt_ms = float(time_to_ms(self.dt, 'dt'))
         self._states_traced = False
         self._layout = None
+        self._constants = ConstantParams(model)
+        self._observer_values = {}  # id(observer) -> (observer, its constant parameter values)
 
     # ------------------------------------------------------------------ public
     def run(self, duration, *, inputs=None, monitors=None, transient=None, sample_every=None,
@@ -146,12 +150,18 @@ class Simulator:
         if batch_size is not None:
             check_int_at_least(batch_size, 1, 'batch_size')
         inputs_spec = _InputSpec(inputs, plan['n_steps'], self._input_layout(), batch_size)
+        if self._constants.changed():  # a constant parameter was set after the last run: re-trace
+            self._programs.clear()
+            for net in self.model.nodes(Network).values():
+                net.sync_constants(init_states)
+            self._initialised_batch = _UNSET if init_states else self._initialised_batch
         with brainstate.environ.context(dt=self.dt):
             reset = self._prepare_states(batch_size, init_states)
             monitor_fns = _normalise_monitors(monitors, self.model)
             for obs in _observers(monitor_fns).values():
                 obs.check_source(self.model)
                 obs.init_for(self.model, batch_size)
+            self._check_observer_constants(monitor_fns)
             program = self._program(plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress, reset)
             try:
                 outputs = program(inputs_spec.arrays)
@@ -218,9 +228,14 @@ class Simulator:
         every later run does.
         """
         if not init_states:
-            if self._initialised_batch is _UNSET:
-                raise ValueError('`init_states=False` needs states to exist: run once with init_states=True '
-                                 'or call brainstate.nn.init_all_states(model) first.')
+            if self._networks_sized_for_other_dt():
+                raise ValueError(f'`init_states=False` continues a delay-coupled Network whose buffer was sized for '
+                                 f'another dt; with dt={self.dt} its delays need new buffers: run with '
+                                 f'init_states=True.')
+            if self._initialised_batch != batch_size:
+                self._initialised_batch = _existing_states_batch(self.model, batch_size)
+                self._programs.clear()
+                self._states_traced = _holds_tracers(self.model)
             return False
         if self._initialised_batch != batch_size or self._networks_sized_for_other_dt():
             key = brainstate.random.get_key()
@@ -237,6 +252,16 @@ class Simulator:
             brainstate.random.set_key(key)
             self._states_traced = _holds_tracers(self.model)
         return True
+
+    def _check_observer_constants(self, monitor_fns):
+        """Forget the compiled programs when an in-loop monitor's constant parameter changed since the
+        last run that used it (``mon.bold.tau = ...``): they were compiled with the old value."""
+        for obs in _observers(monitor_fns).values():
+            values = constant_values(obs)
+            seen = self._observer_values.get(id(obs))
+            if seen is not None and seen[0] is obs and not same_values(seen[1], values):
+                self._programs.clear()
+            self._observer_values[id(obs)] = (obs, values)
 
     def _networks_sized_for_other_dt(self) -> bool:
         if self._delay_networks is None:
@@ -426,6 +451,33 @@ def _prefetchers(model) -> list:
             if callable(getattr(m, 'prefetched', None)) and isinstance(getattr(m, 'lookahead', None), int)]
 
 
+def _existing_states_batch(model, batch_size):
+    """``batch_size`` after checking that every state ``init_states=False`` continues from exists and has
+    that batch size (states set by ``brainstate.nn.init_all_states(model)`` and by hand are taken as they are)."""
+    for path, m in model.nodes().items():
+        if isinstance(m, StepModel):
+            missing = [v for v in m.state_vars if not isinstance(m.__dict__.get(v), brainstate.State)]
+            if missing:
+                raise ValueError(f'`init_states=False` continues from the model\'s current states, but '
+                                 f'{type(m).__name__} has no state {missing[0]!r} yet: run once with '
+                                 f'init_states=True or call brainstate.nn.init_all_states(model) first.')
+            shape = tuple(u.math.shape(getattr(m, m.state_vars[0]).value))
+            expected = tuple(m.varshape) if batch_size is None else (batch_size,) + tuple(m.varshape)
+            if shape != expected:
+                given = (f'batch_size={shape[0]}' if len(shape) == len(m.varshape) + 1
+                         else 'no batch_size')
+                raise ValueError(f'`init_states=False` continues from the current states of {type(m).__name__}, '
+                                 f'which have shape {shape} ({given}), but the run asks for '
+                                 f'batch_size={batch_size} (state shape {expected}): pass the batch_size the '
+                                 f'states were made with, or init_states=True.')
+        elif isinstance(m, Network) and m.max_delay_steps and not isinstance(getattr(m, 'buffer', None),
+                                                                              brainstate.State):
+            raise ValueError('`init_states=False` continues from the model\'s current states, but the Network\'s '
+                             'delay buffer does not exist yet: call brainstate.nn.init_all_states(model) (or run '
+                             'once with init_states=True) first.')
+    return batch_size
+
+
 class _Unset:
     def __repr__(self):
         return '<unset>'
@@ -574,18 +626,24 @@ class _InputLayout:
     ``varshape``: the per-step shape an input must broadcast to (a ``*Step`` model's or a
     Network's regions; None for other modules, whose inputs are not checked). ``node`` /
     ``order`` / ``offset``: the StepModel whose ``update(*inputs)`` maps positional inputs to
-    its ``input_vars`` (a Network's node takes the coupling current first: ``offset`` 1);
-    None when the model maps its inputs itself (units then are checked when they are used).
+    its ``input_vars``; None when the model maps its inputs itself (units then are checked
+    when they are used). ``order[offset:]`` are the variables the run's inputs drive, in
+    order: the node's ``input_vars``, or in a Network (``offset`` 1) those without the
+    declared ``coupling_input``, which ``order[0]`` names.
     """
 
     def __init__(self, model):
         self.name = type(model).__name__
+        self.finite_inputs = []  # see _check_finite_input
         self.varshape = tuple(model.varshape) if isinstance(model, (StepModel, Network)) else None
         node, self.offset = (model.node, 1) if isinstance(model, Network) else (model, 0)
         self.node = node if _maps_inputs_in_order(node) else None
         self.order = ()
         if self.node is not None:
-            self.order = tuple(node.input_vars if node.input_vars is not None else node.state_vars)
+            self.order = node.input_order()
+            if self.offset:  # the coupling current takes the declared input; the run's inputs the rest
+                coupled = node.coupled_input()
+                self.order = (coupled,) + tuple(v for v in self.order if v != coupled)
 
     def region_text(self, batch_size):
         n = int(np.prod(self.varshape)) if self.varshape else 1
@@ -600,13 +658,25 @@ class _InputLayout:
 
 
 def _maps_inputs_in_order(node) -> bool:
-    """Whether ``node.update(*inputs)`` hands its positional inputs to ``input_vars`` in order."""
-    if not isinstance(node, StepModel) or type(node)._in_var_unit is not StepModel._in_var_unit:
-        return False
-    if type(node).update is StepModel.update:
-        return True
-    params = list(inspect.signature(type(node).update).parameters.values())[1:]
-    return bool(params) and params[0].kind is inspect.Parameter.VAR_POSITIONAL
+    """Whether ``node.update(*inputs)`` hands its inputs to ``input_vars`` in order, in their units.
+
+    Declared by the node: no ``update_inputs`` of its own (an ``update`` with its own signature,
+    e.g. Jansen-Rit's afferent rates, declares them) and the standard unit conversion.
+    """
+    return (isinstance(node, StepModel) and node.update_inputs is None
+            and type(node)._in_var_unit is StepModel._in_var_unit)
+
+
+def _check_finite_input(item, name, seen):
+    """NaN / inf in a concrete input is the caller's error, not a divergence of the model.
+
+    ``seen``: the last input arrays found finite (held, compared by identity), not checked again.
+    """
+    if any(item is old for old in seen):
+        return
+    check_values(item, name)
+    if not is_traced(item) and np.ndim(u.get_mantissa(item) if isinstance(item, u.Quantity) else item) > 0:
+        seen[:] = [item] + seen[:1]
 
 
 def _check_signature(fn):
@@ -645,6 +715,7 @@ class _InputSpec:
                 where = f' item {k}' if isinstance(inputs, tuple) else ''
                 if item is not None:
                     as_numeric(item, f'inputs{where}', kinds=_INPUT_KINDS)
+                    _check_finite_input(item, f'inputs{where}', layout.finite_inputs)
                 shape = tuple(u.math.shape(item)) if item is not None else ()
                 if len(shape) == 0:
                     self.layout.append(('const', item))
@@ -670,8 +741,8 @@ class _InputSpec:
         takes = (f'{node}.update takes at most {len(info.order)} inputs '
                  f'({", ".join(v + "_inp" for v in info.order)})')
         if info.offset:
-            takes += (f'; in a {info.name} the first ({info.order[0]}_inp) is the coupling current, '
-                      f'so `inputs` may give at most {len(free)}')
+            takes += (f'; in a {info.name} {info.order[0]}_inp (the declared coupling_input) is the coupling '
+                      f'current, so `inputs` may give at most {len(free)} ({", ".join(v + "_inp" for v in free)})')
         raise TypeError(f'{given}, but {takes}.')
 
     def _check_row(self, row, k, item, where, shape):
