@@ -1,6 +1,7 @@
 """brainmass: whole-brain neural-mass modelling on JAX."""
 from ._version import __version__
 from ._core.integrators import list_methods
+from ._core.params import UnitConst
 from ._core.step import StepModel
 from ._core.functions import sigmoid, sys2nd, bounded_input
 from .noise import (Noise, GaussianNoise, WhiteNoise, OUProcess, BrownianNoise, ColoredNoise,
@@ -12,7 +13,7 @@ from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicT
                       SigmoidalCoupling, SigmoidalJansenRitCoupling, delay_index, additive_coupling,
                       diffusive_coupling, hyperbolic_tangent_coupling, sigmoidal_coupling,
                       sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network)
-from . import datasets, viz
+from . import analysis, datasets, viz
 from .datasets import Connectome, Signal, process_sequence
 from .orchestration import objectives
 import sys as _sys
@@ -36,7 +37,7 @@ from .models.legacy import module_getattr as _legacy_getattr
 __all__ = [
     '__version__',
     # namespaces
-    'datasets', 'viz', 'objectives', 'observation',
+    'analysis', 'datasets', 'viz', 'objectives', 'observation',
     # node models, their registry (list_models, ModelInfo, models_table) and fic_tuning
     *_models_all,
     # the model base class, integrators and shared functions
@@ -55,7 +56,7 @@ __all__ = [
     'LeadFieldModel', 'EEGLeadFieldModel', 'MEGLeadFieldModel', 'LeadfieldReadout',
     'compress_vertex_leadfield', 'build_fixed_orientation_weights',
     # simulation, monitors and fitting
-    'Simulator', 'SimulationDivergedError', 'InputUnitError', 'Observer', 'BOLDMonitor', 'AverageMonitor',
+    'UnitConst', 'Simulator', 'SimulationDivergedError', 'InputUnitError', 'Observer', 'BOLDMonitor', 'AverageMonitor',
     'Fitter', 'FitResult',
     # data
     'Connectome', 'Signal', 'process_sequence',

@@ -41,8 +41,8 @@ def test_linear_rhs_and_units():
     x, ix = rand(), rand()
     d = rhs(LinearStep(5, gamma=-0.3), dict(x=x), ix)
     np.testing.assert_allclose(d['x'], -0.3 * x + ix, rtol=1e-6, atol=1e-7)
-    assert float(LinearStep(1).gamma.value()) == -10.
-    assert float(LinearStep(1, gamma=-10 * u.Hz).gamma.value()) == pytest.approx(-0.01)
+    assert float(LinearStep(1).gamma.value().to_decimal(u.kHz)) == -10.
+    assert float(LinearStep(1, gamma=-10 * u.Hz).gamma.value().to_decimal(u.kHz)) == pytest.approx(-0.01)
 
 
 def test_threshold_linear_rhs_matches_numpy():

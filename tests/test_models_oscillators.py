@@ -53,10 +53,10 @@ def test_generic2d_rhs_matches_numpy():
 
 def test_fitzhugh_nagumo_defaults_and_units():
     node = FitzHughNagumoStep(1)
-    assert float(node.tau.value()) == 20.
-    assert [float(getattr(node, k).value()) for k in ('alpha', 'beta', 'gamma', 'delta', 'epsilon')] == \
-        [3., 4., -1.5, 0., 0.5]
-    assert float(FitzHughNagumoStep(1, tau=0.02 * u.second).tau.value()) == pytest.approx(20.)
+    assert float(node.tau.value().to_decimal(u.ms)) == 20.
+    assert [float(getattr(node, k).value().to_decimal(u.kHz)) for k in ('alpha', 'beta', 'gamma')] == [3., 4., -1.5]
+    assert [float(getattr(node, k).value()) for k in ('delta', 'epsilon')] == [0., 0.5]
+    assert float(FitzHughNagumoStep(1, tau=0.02 * u.second).tau.value().to_decimal(u.ms)) == pytest.approx(20.)
 
 
 # ------------------------------------------------- 2. dynamical signatures

@@ -25,24 +25,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _helpers import precision
 from scipy import stats
 
 import brainmass
 from brainmass import objectives as obj
 from brainmass.orchestration.fitter import Fitter
-
-
-@contextlib.contextmanager
-def _precision(bits):
-    if bits == 64:
-        jax.config.update('jax_enable_x64', True)
-        brainstate.environ.set(precision=64)
-    try:
-        yield
-    finally:
-        if bits == 64:
-            brainstate.environ.set(precision=32)
-            jax.config.update('jax_enable_x64', False)
 
 
 def _series(seed=0, t=300, n=6):
@@ -89,7 +77,7 @@ def test_a_time_series_with_as_many_samples_as_regions_is_still_a_time_series():
 
 @pytest.mark.parametrize('bits', [32, 64])
 def test_fc_matrix_objectives_match_numpy(bits):
-    with _precision(bits):
+    with precision(bits):
         x, data = _series(0), _series(1, t=500)
         fc = np.corrcoef(data.T)
         ref_r = np.corrcoef(_triu(np.corrcoef(x.T)), _triu(fc))[0, 1]
@@ -111,7 +99,7 @@ def test_fc_matrix_objectives_match_numpy(bits):
 
 @pytest.mark.parametrize('bits', [32, 64])
 def test_fcd_distribution_objectives_match_scipy(bits):
-    with _precision(bits):
+    with precision(bits):
         x, data = _series(0, t=200, n=4), _series(1, t=260, n=4)
         values = np.asarray(obj.fcd_distribution(data, 40, 10))
         model = np.asarray(obj.fcd_distribution(x, 40, 10))
@@ -135,7 +123,7 @@ def test_distribution_distances_keep_float64():
     """ks_distance / wasserstein_1d of unequal samples divided int32 counts in float32 even under x64."""
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=253), rng.normal(0.3, 1.2, size=136)
-    with _precision(64):
+    with precision(64):
         ks, w1 = obj.ks_distance(a, b), obj.wasserstein_1d(a, b)
         assert ks.dtype == jnp.float64 and w1.dtype == jnp.float64
         assert float(ks) == pytest.approx(stats.ks_2samp(a, b).statistic, abs=1e-13)

@@ -1,42 +1,16 @@
 """Issue 18 (models part): declared Network input routing, Jansen-Rit's published input order,
 noise state and batch-size invariance, tuple in_size, one-array outputs."""
-import contextlib
-
 import brainstate
 import brainunit as u
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _helpers import mag
+from _helpers import jax_flag, mag, precision
 
 import brainmass
 from brainmass import JansenRitStep, JansenRitTR, MontbrioPazoRoxinStep, StepModel
 
 DT = 0.1 * u.ms
-
-
-@contextlib.contextmanager
-def _precision(bits):
-    if bits == 64:
-        jax.config.update('jax_enable_x64', True)
-        brainstate.environ.set(precision=64)
-    try:
-        yield
-    finally:
-        if bits == 64:
-            brainstate.environ.set(precision=32)
-            jax.config.update('jax_enable_x64', False)
-
-
-@contextlib.contextmanager
-def _partitionable(flag):
-    old = jax.config.jax_threefry_partitionable
-    jax.config.update('jax_threefry_partitionable', flag)
-    try:
-        yield
-    finally:
-        jax.config.update('jax_threefry_partitionable', old)
 
 
 # ------------------------------------------------------------------ 1. declared routing
@@ -63,7 +37,7 @@ def test_a_routing_to_no_input_is_an_error_at_class_definition():
 def test_montbrio_network_current_drives_v_as_in_tvb(bits, tau):
     """Region 0 receives c = 100 Hz (additive, from r_1); it enters tau dv/dt as c * 1 ms (TVB's
     cr * Coupling_r), not r; the run's input drives r."""
-    with _precision(bits):
+    with precision(bits):
         init = dict(init_r=jnp.array([0., 100.]) * u.Hz, init_v=jnp.array([-1., -2.]), tau=tau * u.ms,
                     method='euler')
         net = brainmass.Network(MontbrioPazoRoxinStep(2, **init), conn=np.array([[0., 1.], [0., 0.]]),
@@ -83,7 +57,7 @@ def test_montbrio_network_current_drives_v_as_in_tvb(bits, tau):
 
 def test_a_network_rejects_more_external_inputs_than_the_node_has_left():
     net = brainmass.Network(MontbrioPazoRoxinStep(2), conn=np.ones((2, 2)), coupled_var='r')
-    with pytest.raises(TypeError, match=r'\(v_inp\) is the coupling current, so `inputs` may give at most 1'):
+    with pytest.raises(TypeError, match=r'v_inp \(the declared coupling_input\) is the coupling current, so `inputs` may give at most 1'):
         brainmass.Simulator(net, dt=DT).run(DT, inputs=(1. * u.Hz, 0.5))
     with pytest.raises(TypeError, match=r'at most 1 external inputs \(r_inp: its coupling current is v_inp\)'):
         net.node.network_inputs(0., (1. * u.Hz, 0.5))
@@ -160,7 +134,7 @@ def _seeded_run(batch_size, noise_cls):
 @pytest.mark.parametrize('cls', [brainmass.OUProcess, brainmass.GaussianNoise, brainmass.PinkNoise],
                          ids=lambda c: c.__name__)
 def test_batch_members_do_not_depend_on_batch_size(partitionable, cls):
-    with _partitionable(partitionable):
+    with jax_flag('jax_threefry_partitionable', partitionable):
         two, four = _seeded_run(2, cls), _seeded_run(4, cls)
         np.testing.assert_array_equal(four[:, :2], two)
         assert not np.allclose(four[:, 0], four[:, 1])  # members are independent

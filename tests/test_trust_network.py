@@ -4,10 +4,10 @@ in_size forms."""
 import braintools
 import brainstate
 import brainunit as u
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _helpers import precision
 
 import brainmass
 
@@ -29,13 +29,8 @@ def _x(net, dt=0.1, duration=20., **run):
 
 @pytest.fixture
 def float64():
-    jax.config.update('jax_enable_x64', True)
-    brainstate.environ.set(precision=64)
-    try:
+    with precision(64):
         yield
-    finally:
-        brainstate.environ.set(precision=32)
-        jax.config.update('jax_enable_x64', False)
 
 
 # ------------------------------------------------------------ item 1: re-sized for the run's dt

@@ -1,7 +1,5 @@
 """Trust fixes in observation, datasets, viz and the public names (issue 18, data/obs part)."""
 import re
-import zipfile
-from pathlib import Path
 
 import matplotlib
 
@@ -9,11 +7,11 @@ matplotlib.use('Agg')
 
 import brainstate  # noqa: E402
 import brainunit as u  # noqa: E402
-import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _helpers import tvb_txt, write_zip, x64  # noqa: E402, F401 (x64: a fixture)
 
 import brainmass  # noqa: E402
 from brainmass import datasets, viz  # noqa: E402
@@ -28,16 +26,6 @@ NAM = u.nA * u.meter
 def _close_figures():
     yield
     plt.close('all')
-
-
-@pytest.fixture(params=[False, True], ids=['float32', 'float64'])
-def x64(request):
-    old = jax.config.jax_enable_x64
-    jax.config.update('jax_enable_x64', request.param)
-    try:
-        yield request.param
-    finally:
-        jax.config.update('jax_enable_x64', old)
 
 
 # ----------------------------------------------------------------------------
@@ -119,36 +107,25 @@ def test_other_loader_arguments_are_named(tmp_path):
 # 3. a TVB zip with two subjects is refused, not mixed
 # ----------------------------------------------------------------------------
 
-def _txt(m):
-    return '\n'.join(' '.join(f'{v:g}' for v in row) for row in m) + '\n'
-
-
-def _zip(path, files):
-    with zipfile.ZipFile(path, 'w') as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return path
-
-
 def test_tvb_zip_with_two_subjects_is_refused(tmp_path):
-    z = _zip(tmp_path / 'two.zip', {'subjA/weights.txt': _txt(W), 'subjA/tract_lengths.txt': _txt(W * 10),
-                                    'subjB/weights.txt': _txt(W * 2), 'subjB/tract_lengths.txt': _txt(W)})
+    z = write_zip(tmp_path / 'two.zip', {'subjA/weights.txt': tvb_txt(W), 'subjA/tract_lengths.txt': tvb_txt(W * 10),
+                                         'subjB/weights.txt': tvb_txt(W * 2), 'subjB/tract_lengths.txt': tvb_txt(W)})
     with pytest.raises(ValueError, match=r"two\.zip.*subjA/weights\.txt.*subjB/weights\.txt"):
         datasets.load_connectome(z)
 
 
 @pytest.mark.parametrize('files', [
-    {'weights.txt': _txt(W), 'subjB/tract_lengths.txt': _txt(W)},          # files from two folders
-    {'s/weights.txt': _txt(W), 's/tract_lengths.txt': _txt(W), 's/distances.txt': _txt(W)},  # both spellings
+    {'weights.txt': tvb_txt(W), 'subjB/tract_lengths.txt': tvb_txt(W)},                     # files from two folders
+    {'s/weights.txt': tvb_txt(W), 's/tract_lengths.txt': tvb_txt(W), 's/distances.txt': tvb_txt(W)},  # both spellings
 ])
 def test_tvb_zip_with_mixed_members_is_refused(tmp_path, files):
     with pytest.raises(ValueError, match='conflict'):
-        datasets.load_connectome(_zip(tmp_path / 'mixed.zip', files))
+        datasets.load_connectome(write_zip(tmp_path / 'mixed.zip', files))
 
 
 def test_tvb_zip_one_subject_still_loads(tmp_path):
-    z = _zip(tmp_path / 'one.zip', {'subjA/weights.txt': _txt(W), 'subjA/tract_lengths.txt': _txt(W * 10),
-                                    'subjA/centres.txt': 'a 0 0 0\nb 1 0 0\nc 0 1 0\n', 'README': 'x'})
+    z = write_zip(tmp_path / 'one.zip', {'subjA/weights.txt': tvb_txt(W), 'subjA/tract_lengths.txt': tvb_txt(W * 10),
+                                         'subjA/centres.txt': 'a 0 0 0\nb 1 0 0\nc 0 1 0\n', 'README': 'x'})
     conn = datasets.load_connectome(z)
     np.testing.assert_array_equal(conn.weights, W)
     np.testing.assert_array_equal(u.get_magnitude(conn.distances), W * 10)

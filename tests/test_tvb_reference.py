@@ -76,16 +76,14 @@ Each variable must stay within ``rtol * max_t |y_ref|`` of the reference.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 from pathlib import Path
 
-import brainstate
 import brainunit as u
-import jax
 import numpy as np
 import pytest
+from _helpers import precision
 
 import brainmass
 
@@ -233,18 +231,6 @@ RTOL64 = 1e-5
 XFAIL = {}
 
 
-@contextlib.contextmanager
-def _float64():
-    """Run in double precision (restored afterwards, as in test_core)."""
-    jax.config.update('jax_enable_x64', True)
-    brainstate.environ.set(precision=64)
-    try:
-        yield
-    finally:
-        brainstate.environ.set(precision=32)
-        jax.config.update('jax_enable_x64', False)
-
-
 def _run(case, dt, t_end):
     """brainmass trajectory sampled at the reference times in (0, t_end], TVB order and units."""
     ref = _load(case)
@@ -305,7 +291,7 @@ def test_matches_tvb_float32(case):
 def test_matches_tvb_float64(case):
     """Double precision, RK4, the whole stored trajectory (bursts and seizure onset included)."""
     spec = CASES[case]
-    with _float64():
+    with precision(64):
         ref, sim = _run(case, spec['dt64'], float(_load(case)['t'][-1]))
     _compare(case, ref, sim, spec.get('rtol64', RTOL64), 'float64')
 

@@ -14,15 +14,21 @@ Simulator compares the constant parameters' values it compiled with
 (:class:`ConstantParams`) before every run and re-traces when one changed.
 Trainable parameters are states, read by the program at every run: changing
 them never re-traces.
+
+A constant parameter declared with a unit is a :class:`UnitConst`: it stores the
+magnitude in that unit (what the program compiles and :class:`ConstantParams`
+compares) and reads back as a quantity, ``node.tau.value() -> 2. ms``.
 """
 from __future__ import annotations
 
 import brainstate
 import brainunit as u
 
+from .units import in_unit
 from .validation import broadcasts_to
 
-__all__ = ['ReassignableParams', 'ConstantParams', 'constant_values', 'same_values', 'params_epoch']
+__all__ = ['ReassignableParams', 'ConstantParams', 'UnitConst', 'constant_values', 'same_values',
+           'params_epoch']
 
 _EPOCH = [0]
 
@@ -59,6 +65,51 @@ class ReassignableParams:
             raise ValueError(f'`{name}` of {type(self).__name__} is in {old_unit}; the new value is in '
                              f'{new_unit}.')
         return new
+
+
+class UnitConst(brainstate.nn.Const):
+    """A constant parameter in a declared unit: stored as a magnitude, read as a quantity.
+
+    Parameters
+    ----------
+    magnitude : array_like
+        The value as a plain number / array in ``unit``.
+    unit : brainunit.Unit
+        The declared unit.
+
+    ``value()`` returns ``Quantity(magnitude, unit)`` (no arithmetic: the compiled
+    program holds the same constant as a plain ``Const``); :meth:`magnitude` the
+    stored number. ``set_value`` takes a quantity (converted to ``unit``; another
+    dimension is a ValueError) or a plain number (read in ``unit``).
+
+    Examples
+    --------
+    >>> import brainunit as u
+    >>> from brainmass._core.params import UnitConst
+    >>> UnitConst(2., u.ms)
+    UnitConst(2. ms)
+    >>> UnitConst(2., u.ms).value()
+    Quantity(2., "ms")
+    """
+
+    def __init__(self, magnitude, unit):
+        super().__init__(magnitude)
+        self.unit = unit
+
+    def magnitude(self):
+        """The stored value, a plain array in ``unit``."""
+        return super().value()
+
+    def value(self):
+        """The value as a quantity in ``unit``."""
+        return u.Quantity(self.magnitude(), unit=self.unit)
+
+    def set_value(self, value):
+        """Replace the value: a quantity (converted to ``unit``) or a plain number in ``unit``."""
+        super().set_value(in_unit(value, self.unit, 'value'))
+
+    def __repr__(self):
+        return f'{type(self).__name__}({self.value()})'
 
 
 def constant_params(module) -> tuple:

@@ -43,7 +43,7 @@ import brainunit as u
 import jax.numpy as jnp
 
 from .integrators import INTEGRATORS, exp_euler_step, get_integrator
-from .params import ReassignableParams
+from .params import ReassignableParams, UnitConst
 from .units import same_dim, time_to_ms, unit_name
 from .validation import (INIT_KINDS, as_numeric, broadcasts_to, check_fits_shape, check_in_size, check_values,
                          checked_param)
@@ -185,26 +185,56 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
         return self.state_units.get(var, u.UNITLESS)
 
     def param(self, value, name: str, unit=None, *, positive=False, nonnegative=False, allow_inf=False):
-        """Check a parameter and wrap it with ``brainstate.nn.Param.init``.
+        """Check a parameter and wrap it as a ``brainstate.nn.Param``.
 
         ``value`` may be a number, a list / array (per region; its shape must
         broadcast to ``varshape`` without changing it), a quantity, an
         initializer or a ``brainstate.nn.Param``. ``unit`` given: quantities are
-        converted to it and stored as plain magnitudes (plain numbers are already
-        in it), e.g. time constants in ms; ``unit=None``: the parameter is
-        dimensionless. Concrete values must be finite (``allow_inf``: +-inf
-        allowed) and, with ``positive`` / ``nonnegative``, > 0 / >= 0. A trainable
-        ``Param`` (``fit=True``) and traced values are only shape-checked. The
-        checks run once, here, never in the compiled step.
+        converted to it (plain numbers are already in it), e.g. time constants
+        in ms, and the constant is a :class:`~brainmass._core.params.UnitConst`,
+        stored as a magnitude and read back as a quantity (``node.tau.value()``
+        is ``2. ms``); ``unit=None``: the parameter is dimensionless (a plain
+        ``Const``). A ``Param`` passed in is kept as is (the Fitter and the user
+        hold it); a quantity in it must have the unit's dimension. Concrete
+        values must be finite (``allow_inf``: +-inf allowed) and, with
+        ``positive`` / ``nonnegative``, > 0 / >= 0. A trainable ``Param``
+        (``fit=True``) and traced values are only shape-checked. The checks run
+        once, here, never in the compiled step. Right-hand sides read the value
+        with :meth:`magnitude`.
         """
         owner = type(self).__name__
         self.__dict__.setdefault('_param_checks', {})[name] = dict(
             unit=unit, positive=positive, nonnegative=nonnegative, allow_inf=allow_inf)
-        if not (isinstance(value, brainstate.nn.Param) or callable(value)):
+        given = isinstance(value, brainstate.nn.Param)
+        if given:
+            self._param_magnitude(value.value(), name, unit)  # a quantity of another dimension: ValueError
+        elif not callable(value):
             value = self._param_magnitude(as_numeric(value, name, owner), name, unit)
-        return checked_param(value, self.varshape, name, owner,
-                             unit='' if unit is None or unit.is_unitless else str(unit),
-                             positive=positive, nonnegative=nonnegative, allow_inf=allow_inf)
+        param = checked_param(value, self.varshape, name, owner,
+                              unit='' if unit is None or unit.is_unitless else str(unit),
+                              positive=positive, nonnegative=nonnegative, allow_inf=allow_inf)
+        if given or unit is None or unit.is_unitless:
+            return param
+        return UnitConst(self._param_magnitude(param.value(), name, unit), unit)
+
+    def magnitude(self, name: str):
+        """Parameter ``name`` as a plain magnitude in its declared unit (what right-hand sides read).
+
+        A constant gives its stored number; a ``Param`` passed by the user (e.g. a
+        trainable one) its value, a plain number being read in the declared unit and a
+        quantity converted to it. The unit handling runs at trace time only: the
+        compiled step reads the same array as before.
+
+        Examples
+        --------
+        >>> import brainmass, brainunit as u
+        >>> brainmass.HopfStep(1, a=200 * u.Hz).magnitude('a')
+        Array(0.2, dtype=float32)
+        """
+        checks = self.__dict__.get('_param_checks', {}).get(name)
+        if checks is None:
+            raise AttributeError(f'{type(self).__name__} has no parameter {name!r} declared with self.param().')
+        return self._param_magnitude(getattr(self, name).value(), name, checks['unit'])
 
     def _param_magnitude(self, value, name, unit):
         """A parameter value as a plain magnitude in ``unit`` (``None``: dimensionless)."""

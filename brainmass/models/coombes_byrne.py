@@ -112,12 +112,12 @@ class CoombesByrneStep(StepModel):
 
     def dr(self, r, v, inp):
         drive = self.Delta.value() / jnp.pi + 2. * r * v - self.conductance(r) * r + inp
-        return drive / (self.tau.value() * u.ms)
+        return drive / (self.magnitude('tau') * u.ms)
 
     def dv(self, r, v, inp):
         drive = (v ** 2 + self.eta.value() - (jnp.pi * r) ** 2
                  + self.conductance(r) * (self.v_syn.value() - v) + inp)
-        return drive / (self.tau.value() * u.ms)
+        return drive / (self.magnitude('tau') * u.ms)
 
     def output(self):
         return self.r.value

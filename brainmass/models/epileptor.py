@@ -190,14 +190,14 @@ class EpileptorStep(StepModel):
         return self.tt.value() * (self.c.value() - self.d.value() * x1 ** 2 - y1 + inp) / u.ms
 
     def dz(self, x1, z, inp):
-        return self.tt.value() * self.r.value() * (self.h(x1) - z + inp) / u.ms
+        return self.tt.value() * self.magnitude('r') * (self.h(x1) - z + inp) / u.ms
 
     def dx2(self, z, x2, y2, g, inp):
         drive = -y2 + x2 - x2 ** 3 + self.Iext2.value() + self.bb.value() * g - 0.3 * (z - 3.5) + inp
         return self.tt.value() * drive / u.ms
 
     def dy2(self, x2, y2, inp):
-        return self.tt.value() * (-y2 + self.f2(x2) + inp) / (self.tau.value() * u.ms)
+        return self.tt.value() * (-y2 + self.f2(x2) + inp) / (self.magnitude('tau') * u.ms)
 
     def dg(self, x1, g, inp):
         return self.tt.value() * (-0.01 * (g - 0.1 * x1) + inp) / u.ms

@@ -77,13 +77,13 @@ class HopfStep(StepModel):
         self.beta = self.param(beta, 'beta', unit=u.kHz)
 
     def _growth(self, x, y):
-        return self.a.value() - self.beta.value() * (x ** 2 + y ** 2)
+        return self.magnitude('a') - self.magnitude('beta') * (x ** 2 + y ** 2)
 
     def dx(self, x, y, inp):
-        return (self._growth(x, y) * x - self.w.value() * y + inp) / u.ms
+        return (self._growth(x, y) * x - self.magnitude('w') * y + inp) / u.ms
 
     def dy(self, x, y, inp):
-        return (self._growth(x, y) * y + self.w.value() * x + inp) / u.ms
+        return (self._growth(x, y) * y + self.magnitude('w') * x + inp) / u.ms
 
     def output(self):
         """The observable ``x`` (``y`` is ``self.y.value``)."""

@@ -136,7 +136,7 @@ class HORNStep(StepModel):
 
     def dy(self, x, y, inp):
         force = self.alpha.value() * jnp.tanh(inp + self.v.value() * x)
-        return (force - 2. * self.gamma.value() * y - self.omega.value() ** 2 * x) / u.ms
+        return (force - 2. * self.magnitude('gamma') * y - self.magnitude('omega') ** 2 * x) / u.ms
 
     def output(self):
         return self.x.value

@@ -213,7 +213,8 @@ class JansenRitStep(StepModel):
 
     def S(self, v):
         """Firing rate (kHz, a quantity) of a population at membrane potential ``v`` (mV)."""
-        return sigmoid(v.to_decimal(u.mV), self.s_max.value(), self.v0.value(), self.r.value()) * u.kHz
+        s_max, v0, r = self.magnitude('s_max'), self.magnitude('v0'), self.magnitude('r')
+        return sigmoid(v.to_decimal(u.mV), s_max, v0, r) * u.kHz
 
     def _psp(self, A, b, y, yv, rate, inp):
         """Second-order synapse driven by ``rate``, plus the velocity input ``inp`` scaled by b."""
@@ -230,17 +231,17 @@ class JansenRitStep(StepModel):
         return Iv
 
     def dMv(self, M, E, I, Mv, inp):
-        return self._psp(self.Ae.value(), self.be.value(), M, Mv, self.S(E - I), inp)
+        return self._psp(self.magnitude('Ae'), self.magnitude('be'), M, Mv, self.S(E - I), inp)
 
     def dEv(self, M, E, Ev, inp):
         C = self.C.value()
-        rate = self.p.value() * u.kHz + self.a2.value() * C * self.S(self.a1.value() * C * M)
-        return self._psp(self.Ae.value(), self.be.value(), E, Ev, rate, inp)
+        rate = self.magnitude('p') * u.kHz + self.a2.value() * C * self.S(self.a1.value() * C * M)
+        return self._psp(self.magnitude('Ae'), self.magnitude('be'), E, Ev, rate, inp)
 
     def dIv(self, M, I, Iv, inp):
         C = self.C.value()
         rate = self.a4.value() * C * self.S(self.a3.value() * C * M)
-        return self._psp(self.Ai.value(), self.bi.value(), I, Iv, rate, inp)
+        return self._psp(self.magnitude('Ai'), self.magnitude('bi'), I, Iv, rate, inp)
 
     def update(self, M_inp=None, E_inp=None, I_inp=None):
         """One step with afferent rates (quantities, or plain numbers per ms); returns E - I (mV).
@@ -248,7 +249,7 @@ class JansenRitStep(StepModel):
         ``M_inp`` adds to the pyramidal output seen by the interneurons, ``E_inp`` to ``p``,
         ``I_inp`` to the inhibitory interneurons' output (the module docstring).
         """
-        Ae, Ai = self.Ae.value() * u.mV, self.Ai.value() * u.mV
+        Ae, Ai = self.magnitude('Ae') * u.mV, self.magnitude('Ai') * u.mV
         self.integrate(Mv=Ae * _khz(M_inp) * u.kHz, Ev=Ae * _khz(E_inp) * u.kHz,
                        Iv=Ai * _khz(I_inp) * u.kHz)
         return self.output()

@@ -208,7 +208,7 @@ class KuramotoNetwork(StepModel):
         coupling = S * jnp.cos(lagged) - C * jnp.sin(lagged)
         if self.normalize_by_n:
             coupling = coupling / self.varshape[0]
-        return (self.omega.value() + self.K.value() * coupling + inp) / u.ms
+        return (self.omega.value() + self.magnitude('K') * coupling + inp) / u.ms
 
     def update(self, *inputs, **named):
         """Advance one step, wrap the phases to [0, 2 pi) and return them."""

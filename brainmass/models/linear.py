@@ -138,7 +138,7 @@ class LinearStep(StepModel):
         self.gamma = self.param(gamma, 'gamma', unit=u.kHz)
 
     def dx(self, x, inp):
-        return (self.gamma.value() * x + inp) / u.ms
+        return (self.magnitude('gamma') * x + inp) / u.ms
 
 
 class ThresholdLinearStep(StepModel):
@@ -205,11 +205,11 @@ class ThresholdLinearStep(StepModel):
 
     def dE(self, E, I, inp):
         rate = self.beta_E.value() * jnp.maximum(self.current_E(E, I, inp), 0.)
-        return (-E + rate) / (self.tau_E.value() * u.ms)
+        return (-E + rate) / (self.magnitude('tau_E') * u.ms)
 
     def dI(self, E, I, inp):
         rate = self.beta_I.value() * jnp.maximum(self.current_I(E, I, inp), 0.)
-        return (-I + rate) / (self.tau_I.value() * u.ms)
+        return (-I + rate) / (self.magnitude('tau_I') * u.ms)
 
     def output(self):
         return self.E.value

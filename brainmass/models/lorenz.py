@@ -85,13 +85,13 @@ class LorenzStep(StepModel):
         self.beta = self.param(beta, 'beta', unit=u.kHz)
 
     def dx(self, x, y, inp):
-        return (self.sigma.value() * (y - x) + inp) / u.ms
+        return (self.magnitude('sigma') * (y - x) + inp) / u.ms
 
     def dy(self, x, y, z, inp):
         return (x * (self.rho.value() - z) - y + inp) / u.ms
 
     def dz(self, x, y, z, inp):
-        return (x * y - self.beta.value() * z + inp) / u.ms
+        return (x * y - self.magnitude('beta') * z + inp) / u.ms
 
     def output(self):
         return self.x.value

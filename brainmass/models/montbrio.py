@@ -99,10 +99,10 @@ class MontbrioPazoRoxinStep(StepModel):
         self.delta = self.param(delta, 'delta', unit=u.kHz, nonnegative=True)
 
     def _tau(self):
-        return self.tau.value() * u.ms
+        return self.magnitude('tau') * u.ms
 
     def dr(self, r, v, inp):
-        return (self.delta.value() * u.kHz / jnp.pi + 2. * r * v + inp) / self._tau()
+        return (self.magnitude('delta') * u.kHz / jnp.pi + 2. * r * v + inp) / self._tau()
 
     def dv(self, r, v, inp):
         tau_r = u.maybe_decimal(self._tau() * r)

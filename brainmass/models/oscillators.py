@@ -221,11 +221,12 @@ class FitzHughNagumoStep(StepModel):
         self.tau = self.time_param(tau, 'tau')
 
     def dV(self, V, w, inp):
-        cubic = -self.alpha.value() * V ** 3 + self.beta.value() * V ** 2 + self.gamma.value() * V
+        alpha, beta, gamma = self.magnitude('alpha'), self.magnitude('beta'), self.magnitude('gamma')
+        cubic = -alpha * V ** 3 + beta * V ** 2 + gamma * V
         return (cubic - w + inp) / u.ms
 
     def dw(self, V, w, inp):
-        return (V - self.delta.value() - self.epsilon.value() * w + inp) / (self.tau.value() * u.ms)
+        return (V - self.delta.value() - self.epsilon.value() * w + inp) / (self.magnitude('tau') * u.ms)
 
     def output(self):
         return self.V.value
@@ -290,11 +291,11 @@ class Generic2dOscillatorStep(StepModel):
     def dV(self, V, W, inp):
         drive = (-self.f.value() * V ** 3 + self.e.value() * V ** 2 + self.g.value() * V
                  + self.alpha.value() * W + self.gamma.value() * (self.I.value() + inp))
-        return self.d.value() * self.tau.value() * drive / u.ms
+        return self.magnitude('d') * self.tau.value() * drive / u.ms
 
     def dW(self, V, W, inp):
         drive = self.c.value() * V ** 2 + self.b.value() * V - self.beta.value() * W + self.a.value() + inp
-        return self.d.value() / self.tau.value() * drive / u.ms
+        return self.magnitude('d') / self.tau.value() * drive / u.ms
 
     def output(self):
         return self.V.value

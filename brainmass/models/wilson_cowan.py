@@ -135,11 +135,11 @@ class WilsonCowanStep(StepModel):
 
     def drE(self, rE, rI, inp):
         drive = (1. - self.r.value() * rE) * self.F_E(self.input_E(rE, rI, inp))
-        return (-rE + drive) / (self.tau_E.value() * u.ms)
+        return (-rE + drive) / (self.magnitude('tau_E') * u.ms)
 
     def drI(self, rE, rI, inp):
         drive = (1. - self.r.value() * rI) * self.F_I(self.input_I(rE, rI, inp))
-        return (-rI + drive) / (self.tau_I.value() * u.ms)
+        return (-rI + drive) / (self.magnitude('tau_I') * u.ms)
 
     def output(self):
         return self.rE.value

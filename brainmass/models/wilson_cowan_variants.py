@@ -228,10 +228,10 @@ class WilsonCowanNoSaturationStep(WilsonCowanStep):
                          **aliases)
 
     def drE(self, rE, rI, inp):
-        return (-rE + self.F_E(self.input_E(rE, rI, inp))) / (self.tau_E.value() * u.ms)
+        return (-rE + self.F_E(self.input_E(rE, rI, inp))) / (self.magnitude('tau_E') * u.ms)
 
     def drI(self, rE, rI, inp):
-        return (-rI + self.F_I(self.input_I(rE, rI, inp))) / (self.tau_I.value() * u.ms)
+        return (-rI + self.F_I(self.input_I(rE, rI, inp))) / (self.magnitude('tau_I') * u.ms)
 
 
 class WilsonCowanSymmetricStep(WilsonCowanStep):
@@ -271,11 +271,11 @@ class WilsonCowanSymmetricStep(WilsonCowanStep):
 
     def drE(self, rE, rI, inp):
         drive = (1. - self.r.value() * rE) * self.F_E(self.input_E(rE, rI, inp))
-        return (-rE + drive) / (self.tau.value() * u.ms)
+        return (-rE + drive) / (self.magnitude('tau') * u.ms)
 
     def drI(self, rE, rI, inp):
         drive = (1. - self.r.value() * rI) * self.F_I(self.input_I(rE, rI, inp))
-        return (-rI + drive) / (self.tau.value() * u.ms)
+        return (-rI + drive) / (self.magnitude('tau') * u.ms)
 
 
 class WilsonCowanSimplifiedStep(WilsonCowanStep):
@@ -548,10 +548,10 @@ class WilsonCowanAdaptiveStep(WilsonCowanStep):
         return super().drI(rE, rI, inp - aI)
 
     def daE(self, rE, aE, inp):
-        return (-aE + self.b_E.value() * rE + inp) / (self.tau_aE.value() * u.ms)
+        return (-aE + self.b_E.value() * rE + inp) / (self.magnitude('tau_aE') * u.ms)
 
     def daI(self, rI, aI, inp):
-        return (-aI + self.b_I.value() * rI + inp) / (self.tau_aI.value() * u.ms)
+        return (-aI + self.b_I.value() * rI + inp) / (self.magnitude('tau_aI') * u.ms)
 
 
 class WilsonCowanThreePopulationStep(WilsonCowanStep):
@@ -609,4 +609,4 @@ class WilsonCowanThreePopulationStep(WilsonCowanStep):
     def drM(self, rE, rI, rM, inp):
         x = self.wEM.value() * rE - self.wIM.value() * rI - self.wMM.value() * rM + inp
         drive = (1. - self.r.value() * rM) * self.F_M(x)
-        return (-rM + drive) / (self.tau_M.value() * u.ms)
+        return (-rM + drive) / (self.magnitude('tau_M') * u.ms)

@@ -287,18 +287,18 @@ class WongWangStep(StepModel):
     # -------------------------------------------------------- right-hand side
     def current_1(self, S1, S2, inp):
         """:math:`x_1` in nA (``inp``: stimulus + extra current + noise)."""
-        return self.J_N11.value() * S1 - self.J_N12.value() * S2 + self.I_0.value() + inp
+        return self.magnitude('J_N11') * S1 - self.magnitude('J_N12') * S2 + self.magnitude('I_0') + inp
 
     def current_2(self, S1, S2, inp):
         """:math:`x_2` in nA."""
-        return self.J_N22.value() * S2 - self.J_N21.value() * S1 + self.I_0.value() + inp
+        return self.magnitude('J_N22') * S2 - self.magnitude('J_N21') * S1 + self.magnitude('I_0') + inp
 
     def H(self, x):
         """Transfer function (Hz) of a current ``x`` (nA)."""
-        return transfer_function(x, self.a.value(), self.b.value(), self.d.value())
+        return transfer_function(x, self.magnitude('a'), self.magnitude('b'), self.magnitude('d'))
 
     def _gating(self, S, x):
-        return (-S / self.tau_S.value() + (1. - S) * self.gamma.value() * self.H(x) / 1000.) / u.ms
+        return (-S / self.magnitude('tau_S') + (1. - S) * self.gamma.value() * self.H(x) / 1000.) / u.ms
 
     def dS1(self, S1, S2, inp):
         return self._gating(S1, self.current_1(S1, S2, inp))
@@ -311,7 +311,7 @@ class WongWangStep(StepModel):
         r"""Stimulus currents :math:`J_{A,ext}\mu_0(1 \pm c'/100)` (nA) for a coherence in percent."""
         if coherence is None:
             return 0., 0.
-        drive = self.J_A_ext.value() * self.mu_0.value()
+        drive = self.magnitude('J_A_ext') * self.magnitude('mu_0')
         c = u.get_magnitude(coherence) / 100.
         return drive * (1. + c), drive * (1. - c)
 
@@ -456,31 +456,31 @@ class WongWangExcInhStep(StepModel):
     # ------------------------------------------------------------- currents
     def current_e(self, S_e, S_i, inp):
         """Excitatory input current :math:`I_e` (nA); ``inp`` is :math:`u_e` (S_e units)."""
-        J_N = self.J_N.value()
-        return (self.W_e.value() * self.I_o.value() + self.w_p.value() * J_N * S_e - self.J_i.value() * S_i
-                + self.I_ext.value() + J_N * inp)
+        J_N, I_o = self.magnitude('J_N'), self.magnitude('I_o')
+        return (self.W_e.value() * I_o + self.w_p.value() * J_N * S_e - self.magnitude('J_i') * S_i
+                + self.magnitude('I_ext') + J_N * inp)
 
     def current_i(self, S_e, S_i, inp):
         """Inhibitory input current :math:`I_i` (nA); ``inp`` is :math:`u_i + \\lambda u_e` (S_e units)."""
-        J_N = self.J_N.value()
-        return self.W_i.value() * self.I_o.value() + J_N * S_e - S_i + J_N * inp
+        J_N = self.magnitude('J_N')
+        return self.W_i.value() * self.magnitude('I_o') + J_N * S_e - S_i + J_N * inp
 
     def H_e(self, I):
         """Excitatory rate (Hz) of a current ``I`` (nA)."""
-        return transfer_function(I, self.a_e.value(), self.b_e.value(), self.d_e.value())
+        return transfer_function(I, self.magnitude('a_e'), self.magnitude('b_e'), self.magnitude('d_e'))
 
     def H_i(self, I):
         """Inhibitory rate (Hz) of a current ``I`` (nA)."""
-        return transfer_function(I, self.a_i.value(), self.b_i.value(), self.d_i.value())
+        return transfer_function(I, self.magnitude('a_i'), self.magnitude('b_i'), self.magnitude('d_i'))
 
     # -------------------------------------------------------- right-hand side
     def dS_e(self, S_e, S_i, inp):
         r_e = self.H_e(self.current_e(S_e, S_i, inp))
-        return (-S_e / self.tau_e.value() + (1. - S_e) * self.gamma_e.value() * r_e) / u.ms
+        return (-S_e / self.magnitude('tau_e') + (1. - S_e) * self.magnitude('gamma_e') * r_e) / u.ms
 
     def dS_i(self, S_e, S_i, inp):
         r_i = self.H_i(self.current_i(S_e, S_i, inp))
-        return (-S_i / self.tau_i.value() + self.gamma_i.value() * r_i) / u.ms
+        return (-S_i / self.magnitude('tau_i') + self.magnitude('gamma_i') * r_i) / u.ms
 
     def _gather_inputs(self, inputs, named, with_noise=True):
         # lamda: the long-range input u_e also drives the inhibitory pool, u_i + lamda u_e
@@ -547,7 +547,7 @@ def fic_tuning(node, conn=None, G=None, target_rate=3. * u.Hz, return_state=Fals
     S_e, S_i : ndarray (N,)
         Only with ``return_state``.
     """
-    p = {name: np.asarray(u.get_magnitude(getattr(node, name).value()), dtype=float)
+    p = {name: np.asarray(node.magnitude(name), dtype=float)
          for name in ('a_e', 'b_e', 'd_e', 'gamma_e', 'tau_e', 'w_p', 'W_e', 'a_i', 'b_i', 'd_i', 'gamma_i',
                       'tau_i', 'W_i', 'J_N', 'I_o', 'I_ext', 'G', 'lamda')}
     r = _in_hz(target_rate, 'target_rate', 'fic_tuning')

@@ -52,7 +52,8 @@ run before anything is traced).
 
 Notes
 -----
-The FC is computed here rather than with
+The FC and FCD are those of :mod:`brainmass.analysis` (:func:`~brainmass.analysis.fc`,
+:func:`~brainmass.analysis.fcd`), rather than
 ``braintools.metric.functional_connectivity``: the latter uses
 ``jnp.corrcoef`` + ``nan_to_num``, whose *gradient* is NaN as soon as one
 column is constant (``nan_to_num`` only fixes the forward value). The values
@@ -62,7 +63,6 @@ layout (window starts ``0, step, 2*step, ... <= T - window``) matches
 """
 from __future__ import annotations
 
-import functools
 import numbers
 
 import brainunit as u
@@ -72,6 +72,8 @@ import numpy as np
 
 from .._core.units import unit_phrase
 from .._core.validation import check_bool
+from ..analysis._numerics import rms, safe_sqrt, zero_unless_nan
+from ..analysis.connectivity import fc_core, fcd_core, triu, unit_vectors
 
 __all__ = [
     'timeseries_rmse', 'fc_corr', 'fc_rmse', 'cosine_sim', 'fcd', 'fcd_ks',
@@ -79,10 +81,6 @@ __all__ = [
     'fcd_distribution_wasserstein', 'combine', 'fcd_distribution', 'ks_distance',
     'wasserstein_1d',
 ]
-
-_HIGHEST = jax.lax.Precision.HIGHEST
-_STD_TOL = 64.0  # zero-variance threshold, in units of the dtype's eps
-
 
 # ----------------------------------------------------------------------------
 # validation helpers
@@ -233,23 +231,6 @@ def _objective(f, name, *, higher_is_better=False, time_flexible=False, target_k
 # numerics
 # ----------------------------------------------------------------------------
 
-def _unit_vectors(x, axis):
-    r"""Centre ``x`` along ``axis`` and scale it to unit Euclidean norm.
-
-    Slices whose spread is zero up to rounding
-    (:math:`\|x - \bar x\| \le 64\,\epsilon\,\|x\|`) become exactly 0, with
-    finite (zero) gradients, instead of ``0 / 0``. Slices holding NaN or inf
-    stay NaN.
-    """
-    c = x - jnp.mean(x, axis=axis, keepdims=True)
-    ss = jnp.sum(c * c, axis=axis, keepdims=True)
-    eps = jnp.finfo(c.dtype).eps
-    scale = jax.lax.stop_gradient(jnp.sum(x * x, axis=axis, keepdims=True))
-    ok = ss > (_STD_TOL * eps) ** 2 * scale
-    norm = jnp.sqrt(jnp.where(ok, ss, 1.0))
-    return jnp.where(ok, c / norm, _zero_unless_nan(ss))
-
-
 def _float(x):
     x = _mag(x)
     return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(jnp.result_type(float))
@@ -257,60 +238,31 @@ def _float(x):
 
 def _pearson(a, b):
     r"""Pearson correlation :math:`r = \sum_i z^a_i z^b_i` of two vectors (0 if constant)."""
-    za = _unit_vectors(_float(a).ravel(), 0)
-    zb = _unit_vectors(_float(b).ravel(), 0)
+    za = unit_vectors(_float(a).ravel(), 0)
+    zb = unit_vectors(_float(b).ravel(), 0)
     return jnp.clip(jnp.sum(za * zb), -1.0, 1.0)
 
 
-def _corr_matrix(x):
-    """``np.corrcoef(x.T)``: correlation of the columns of ``x`` ((T, N) -> (N, N))."""
-    z = _unit_vectors(x, 0)
-    return jnp.clip(jnp.matmul(z.T, z, precision=_HIGHEST), -1.0, 1.0)
-
-
-def _triu(m):
-    n = m.shape[-1]
-    iu = np.triu_indices(n, k=1)
-    return m[..., iu[0], iu[1]]
+_corr_matrix = fc_core  # ``np.corrcoef(x.T)`` of a floating (T, N) series, unchecked: brainmass.analysis's FC
 
 
 def _fc_vector(x):
     """Upper triangle (k=1) of the FC matrix of a (T, N) series."""
-    return _triu(_corr_matrix(_float(x)))
+    return triu(_corr_matrix(_float(x)))
 
 
-def _zero_unless_nan(x):
-    """0 where ``x`` is a number, NaN where it is NaN.
-
-    The fallback branch of the guarded divisions and roots: a diverged
-    prediction must give a NaN score, never a perfect one (``NaN > 0`` is
-    False, so a plain ``where(x > 0, ..., 0)`` would turn NaN into 0).
-    """
-    return jnp.where(jnp.isnan(x), jnp.nan, 0.0).astype(x.dtype)
-
-
-def _safe_sqrt(x):
-    """``sqrt`` with a finite (zero) gradient at 0; NaN stays NaN."""
-    pos = x > 0
-    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), _zero_unless_nan(x))
-
-
-def _rms(d):
-    return _safe_sqrt(jnp.mean(d * d))
-
-
-_rmse_core = jax.jit(lambda p, t: _rms(p - t))
+_rmse_core = jax.jit(lambda p, t: rms(p - t))
 _pearson_core = jax.jit(_pearson)
 _fc_corr_core = jax.jit(lambda p, t: _pearson(_fc_vector(p), _fc_vector(t)))
-_fc_rmse_core = jax.jit(lambda p, t: _rms(_fc_vector(p) - _fc_vector(t)))
+_fc_rmse_core = jax.jit(lambda p, t: rms(_fc_vector(p) - _fc_vector(t)))
 
 
 @jax.jit
 def _cosine_core(p, t):
     p, t = p.ravel(), t.ravel()
-    denom = _safe_sqrt(jnp.sum(p * p)) * _safe_sqrt(jnp.sum(t * t))
+    denom = safe_sqrt(jnp.sum(p * p)) * safe_sqrt(jnp.sum(t * t))
     ok = denom > 0
-    s = jnp.where(ok, jnp.sum(p * t) / jnp.where(ok, denom, 1.0), _zero_unless_nan(denom))
+    s = jnp.where(ok, jnp.sum(p * t) / jnp.where(ok, denom, 1.0), zero_unless_nan(denom))
     return jnp.clip(s, -1.0, 1.0)
 
 
@@ -384,17 +336,7 @@ def fcd_distribution(x, window_size=30, step_size=5):
 def _fcd_values(x, window_size, step_size, name):
     x = _float(x)
     _window_starts(x.shape[0], window_size, step_size, name)
-    return _fcd_core(x, window_size, step_size)
-
-
-@functools.partial(jax.jit, static_argnums=(1, 2))
-def _fcd_core(x, window_size, step_size):
-    starts = np.arange(0, x.shape[0] - window_size + 1, step_size)
-    idx = starts[:, None] + np.arange(window_size)[None, :]
-    fc_vecs = jax.vmap(_fc_vector)(x[idx])            # (K, E)
-    z = _unit_vectors(fc_vecs, 1)
-    fcd_mat = jnp.clip(jnp.matmul(z, z.T, precision=_HIGHEST), -1.0, 1.0)
-    return _triu(fcd_mat)
+    return triu(fcd_core(x, window_size, step_size, vectorised=True))
 
 
 def _as_sample(x, name):
@@ -630,6 +572,32 @@ def fcd(window_size=30, step_size=5, as_loss=False):
                       validate_target=_timeseries_target_check('fcd', _USE_FCD_VALUES))
 
 
+def _fcd_distance_objective(name, distance, window_size, step_size, *, empirical):
+    """``distance(FCD values of the prediction, FCD values of the target)`` as objective ``name``.
+
+    The target is a ``(T, N)`` series (``empirical=False``: :func:`fcd_ks`,
+    :func:`fcd_wasserstein`) or empirical FCD values / an FCD matrix
+    (``empirical=True``: :func:`fcd_distribution_ks`,
+    :func:`fcd_distribution_wasserstein`).
+    """
+    _check_window(window_size, step_size)
+    if empirical:
+        validate_target = _fcd_target_check(name)
+
+        def values(prediction, target):
+            return _fcd_distribution_pair(prediction, target, window_size, step_size, validate_target)
+    else:
+        validate_target = _timeseries_target_check(name, _USE_FCD_VALUES)
+
+        def values(prediction, target):
+            return _fcd_pair(prediction, target, window_size, step_size, name)
+
+    def objective(prediction, target):
+        return distance(*values(prediction, target))
+    return _objective(objective, name, time_flexible=True, target_kind='fcd' if empirical else 'timeseries',
+                      validate_target=validate_target)
+
+
 def fcd_ks(window_size=30, step_size=5):
     r"""KS distance between the FCD value distributions.
 
@@ -646,12 +614,7 @@ def fcd_ks(window_size=30, step_size=5):
     >>> float(fcd_ks(20, 10)(x, x))
     0.0
     """
-    _check_window(window_size, step_size)
-
-    def fcd_ks_(prediction, target):
-        return ks_distance(*_fcd_pair(prediction, target, window_size, step_size, 'fcd_ks'))
-    return _objective(fcd_ks_, 'fcd_ks', time_flexible=True,
-                      validate_target=_timeseries_target_check('fcd_ks', _USE_FCD_VALUES))
+    return _fcd_distance_objective('fcd_ks', ks_distance, window_size, step_size, empirical=False)
 
 
 def fcd_wasserstein(window_size=30, step_size=5):
@@ -669,12 +632,7 @@ def fcd_wasserstein(window_size=30, step_size=5):
     >>> float(fcd_wasserstein(20, 10)(x, x))
     0.0
     """
-    _check_window(window_size, step_size)
-
-    def fcd_w(prediction, target):
-        return wasserstein_1d(*_fcd_pair(prediction, target, window_size, step_size, 'fcd_wasserstein'))
-    return _objective(fcd_w, 'fcd_wasserstein', time_flexible=True,
-                      validate_target=_timeseries_target_check('fcd_wasserstein', _USE_FCD_VALUES))
+    return _fcd_distance_objective('fcd_wasserstein', wasserstein_1d, window_size, step_size, empirical=False)
 
 
 # ----------------------------------------------------------------------------
@@ -719,8 +677,8 @@ def _check_fc_matrix_pair(prediction, target, validate_target):
                          f'has {n_p} regions (shape {_shape(prediction)}).')
 
 
-_fc_matrix_corr_core = jax.jit(lambda p, t: _pearson(_fc_vector(p), _triu(t)))
-_fc_matrix_rmse_core = jax.jit(lambda p, t: _rms(_fc_vector(p) - _triu(t)))
+_fc_matrix_corr_core = jax.jit(lambda p, t: _pearson(_fc_vector(p), triu(t)))
+_fc_matrix_rmse_core = jax.jit(lambda p, t: rms(_fc_vector(p) - triu(t)))
 
 
 def fc_matrix_corr(as_loss=False):
@@ -802,7 +760,7 @@ def _fcd_distribution_pair(prediction, target, window_size, step_size, validate_
     validate_target(target)
     values = _float(target)
     if values.ndim == 2:
-        values = _triu(values)
+        values = triu(values)
     return _fcd_values(prediction, window_size, step_size, 'prediction'), values
 
 
@@ -825,14 +783,7 @@ def fcd_distribution_ks(window_size=30, step_size=5):
     >>> float(fcd_distribution_ks(20, 10)(x, fcd_distribution(x, 20, 10)))
     0.0
     """
-    _check_window(window_size, step_size)
-    name = 'fcd_distribution_ks'
-    validate_target = _fcd_target_check(name)
-
-    def fcd_distribution_ks_(prediction, target):
-        return ks_distance(*_fcd_distribution_pair(prediction, target, window_size, step_size, validate_target))
-    return _objective(fcd_distribution_ks_, name, time_flexible=True, target_kind='fcd',
-                      validate_target=validate_target)
+    return _fcd_distance_objective('fcd_distribution_ks', ks_distance, window_size, step_size, empirical=True)
 
 
 def fcd_distribution_wasserstein(window_size=30, step_size=5):
@@ -850,15 +801,8 @@ def fcd_distribution_wasserstein(window_size=30, step_size=5):
     >>> float(fcd_distribution_wasserstein(20, 10)(x, fcd_distribution(x, 20, 10)))
     0.0
     """
-    _check_window(window_size, step_size)
-    name = 'fcd_distribution_wasserstein'
-    validate_target = _fcd_target_check(name)
-
-    def fcd_distribution_w(prediction, target):
-        return wasserstein_1d(*_fcd_distribution_pair(prediction, target, window_size, step_size,
-                                                      validate_target))
-    return _objective(fcd_distribution_w, name, time_flexible=True, target_kind='fcd',
-                      validate_target=validate_target)
+    return _fcd_distance_objective('fcd_distribution_wasserstein', wasserstein_1d, window_size, step_size,
+                                   empirical=True)
 
 
 def _is_weight(w):
