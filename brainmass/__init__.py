@@ -14,7 +14,7 @@ from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicT
                       diffusive_coupling, hyperbolic_tangent_coupling, sigmoidal_coupling,
                       sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network)
 from . import analysis, datasets, viz
-from .datasets import Connectome, Signal, process_sequence
+from .datasets import Connectome, Signal, load_run, process_sequence, save_run, to_numpy
 from .orchestration import objectives
 import sys as _sys
 
@@ -59,7 +59,7 @@ __all__ = [
     'UnitConst', 'Simulator', 'SimulationDivergedError', 'InputUnitError', 'Observer', 'BOLDMonitor', 'AverageMonitor',
     'Fitter', 'FitResult',
     # data
-    'Connectome', 'Signal', 'process_sequence',
+    'Connectome', 'Signal', 'process_sequence', 'save_run', 'load_run', 'to_numpy',
 ]
 
 # deprecated model names of earlier releases resolve to their *Step class with a DeprecationWarning

@@ -19,15 +19,18 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from typing import Optional, Sequence
 
 import brainunit as u
 import numpy as np
 
+from ._core.validation import check_bool, check_int_at_least
 from .datasets._types import Connectome, Signal
 
 __all__ = ['plot_timeseries', 'plot_phase_portrait', 'plot_connectivity',
-           'plot_functional_connectivity', 'plot_power_spectrum']
+           'plot_functional_connectivity', 'plot_power_spectrum',
+           'plot_fcd', 'plot_fcd_distribution', 'plot_spectrogram']
 
 
 # ----------------------------------------------------------------------------
@@ -437,4 +440,322 @@ def plot_power_spectrum(signal, dt=None, *, ax=None, loglog: bool = True, resolu
     unit = _unit_str(signal)
     ax.set_ylabel(f'power ({unit}$^2$/Hz)' if unit else 'power (1/Hz)')
     _annotate_spectrum(ax, freqs, psd, fs / n, annotate_peak)
+    return ax
+
+
+# ----------------------------------------------------------------------------
+# FCD and spectrogram
+# ----------------------------------------------------------------------------
+
+#: default spectrogram segment: 0.5 s (2 Hz bins), or a quarter of a shorter signal
+_SPECTROGRAM_SECONDS = 0.5
+
+
+def _unit_label(x) -> str:
+    """The unit of ``x`` as a label, with the micro prefix written 'µ' ('µV', not 'uV')."""
+    return re.sub(r'(?<![A-Za-z])u(?=[A-Za-z])', 'µ', _unit_str(x))
+
+
+def _finite(arr: np.ndarray, name: str) -> np.ndarray:
+    if not np.isfinite(arr).all():
+        raise ValueError(f'`{name}` must be finite; it holds {int((~np.isfinite(arr)).sum())} NaN/inf value(s).')
+    return arr
+
+
+def _fcd_matrix(data, dt, window_size, step_size, is_matrix: bool):
+    """``(FCD matrix, step between window starts in samples or None, dt in s or None)``."""
+    from .analysis import fcd
+    from .analysis._inputs import samples, sampling_interval
+    dt_s = None if dt is None else sampling_interval(dt)
+    if is_matrix:
+        m = _finite(_array(data, 'data', ndims=(2,)), 'data')
+        if m.shape[0] != m.shape[1]:
+            raise ValueError(f'`data` must be a square (W, W) FCD matrix with is_matrix=True; got shape {m.shape}.')
+        step = None if step_size is None else samples(step_size, 'step_size', dt_s, 1)
+        if dt_s is not None and step is None:
+            raise ValueError('`step_size` is required with `dt` and is_matrix=True: it places the windows in time.')
+        return m, step, dt_s
+    if window_size is None or step_size is None:
+        raise ValueError('`window_size` and `step_size` are required to compute the FCD of a (T, N) series '
+                         '(or pass an FCD matrix with is_matrix=True).')
+    _finite(_array(data, 'data', ndims=(2,)), 'data')
+    m = np.asarray(fcd(data, window_size, step_size, dt), dtype=float)
+    return m, samples(step_size, 'step_size', dt_s, 1), dt_s
+
+
+def plot_fcd(data, dt=None, *, window_size=None, step_size=None, is_matrix: bool = False, ax=None,
+             cmap: str = 'viridis', colorbar: bool = True):
+    """Plot the functional connectivity dynamics (FCD) matrix.
+
+    Entry ``(k, l)`` is the correlation between the FC of windows ``k`` and
+    ``l`` (see :func:`brainmass.analysis.fcd`). Both axes show the window
+    start times: in seconds when ``dt`` is given, else in samples.
+
+    Parameters
+    ----------
+    data : array_like, Quantity or Signal
+        A (T, N) series (``N >= 3``, finite), whose FCD is computed with
+        :func:`brainmass.analysis.fcd`; or, with ``is_matrix=True``, a (W, W)
+        FCD matrix. A :class:`~brainmass.datasets.Signal` brings its ``dt``.
+    dt : Quantity or float, optional
+        The sampling step (plain numbers are milliseconds).
+    window_size, step_size : int or Quantity
+        Window length and shift between windows, in samples or as times
+        (then ``dt`` is required). Both are required for a series; with
+        ``is_matrix=True`` only ``step_size`` is used, to place the windows
+        (required when ``dt`` is given; without it the axes count windows).
+    is_matrix : bool
+        Treat ``data`` as a precomputed FCD matrix.
+    ax : matplotlib.axes.Axes, optional
+    cmap : str
+        Matplotlib colour map.
+    colorbar : bool
+        Add a colour bar (labelled ``'FC correlation'``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        For a wrong shape, NaN/inf, a window longer than the series, fewer
+        than 2 windows, or missing ``window_size`` / ``step_size``.
+    TypeError
+        For a ``dt`` that is not a time, or window sizes that are neither int
+        samples nor times.
+
+    Examples
+    --------
+    >>> import numpy as np, brainunit as u
+    >>> from brainmass import viz
+    >>> x = np.random.default_rng(0).normal(size=(1000, 4))
+    >>> ax = viz.plot_fcd(x, 1 * u.ms, window_size=200, step_size=50)
+    >>> ax.get_xlabel()
+    'window start (s)'
+    """
+    if isinstance(data, Signal):
+        dt = data.dt if dt is None else dt
+        data = data.signal
+    m, step, dt_s = _fcd_matrix(data, dt, window_size, step_size, check_bool(is_matrix, 'is_matrix'))
+    if step is None:
+        spacing, label = 1.0, 'window'
+    else:
+        spacing, label = (step * dt_s, 'window start (s)') if dt_s is not None else (step, 'window start (sample)')
+    edges = (np.array([0, m.shape[0]]) - 0.5) * spacing
+    ax = _axes(ax)
+    im = ax.imshow(m, cmap=cmap, interpolation='nearest', extent=(edges[0], edges[1], edges[1], edges[0]))
+    ax.set_xlabel(label)
+    ax.set_ylabel(label)
+    if check_bool(colorbar, 'colorbar'):
+        ax.figure.colorbar(im, ax=ax).set_label('FC correlation')
+    return ax
+
+
+def _fcd_values(data, name: str, dt, window_size, step_size) -> np.ndarray:
+    """FCD values: computed from a (T, N) series, or a 1-D array of values in [-1, 1] as given."""
+    from .analysis import fcd_distribution
+    if isinstance(data, Signal):
+        dt = data.dt if dt is None else dt
+        data = data.signal
+    arr = _finite(_array(data, name), name)
+    if arr.ndim == 2:
+        if window_size is None or step_size is None:
+            raise ValueError(f'`window_size` and `step_size` are required to compute the FCD of `{name}` '
+                             f'(a (T, N) series).')
+        return np.asarray(fcd_distribution(data, window_size, step_size, dt), dtype=float)
+    if name == 'data' and (window_size is not None or step_size is not None):
+        raise ValueError('1-D `data` is read as FCD values; `window_size` and `step_size` apply only to a '
+                         '(T, N) series (for one region use x[:, None]; the FCD needs N >= 3).')
+    if np.any(np.abs(arr) > 1.0 + 1e-6):
+        raise ValueError(f'1-D `{name}` is read as FCD values, which are correlations in [-1, 1]; '
+                         f'got values from {arr.min():g} to {arr.max():g}.')
+    return arr
+
+
+def plot_fcd_distribution(data, dt=None, *, window_size=None, step_size=None, target=None, ax=None,
+                          bins: int = 50, label: Optional[str] = None):
+    """Plot the distribution of the FCD values (the upper triangle of the FCD matrix).
+
+    A density histogram on fixed bins over [-1, 1], so that histograms drawn
+    on the same Axes (a model against a target) are comparable.
+
+    Parameters
+    ----------
+    data : array_like, Quantity or Signal
+        A (T, N) series (``N >= 3``, finite), whose values are computed with
+        :func:`brainmass.analysis.fcd_distribution`; or a 1-D array of FCD
+        values (e.g. an empirical distribution), in [-1, 1].
+    dt : Quantity or float, optional
+        The sampling step (plain numbers are milliseconds); needed only for
+        window sizes given as times.
+    window_size, step_size : int or Quantity
+        The FCD windows (see :func:`brainmass.analysis.fcd`); required for a
+        (T, N) series (``data`` or ``target``).
+    target : array_like, Quantity or Signal, optional
+        A target to compare with, in the same forms as ``data`` (a series
+        uses the same windows and ``dt``); drawn as an outline labelled
+        ``'target'``.
+    ax : matplotlib.axes.Axes, optional
+    bins : int
+        Number of bins over [-1, 1].
+    label : str, optional
+        Legend entry of ``data``; a legend is drawn when a label or a target is given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        For a wrong shape, NaN/inf, 1-D values outside [-1, 1], a window
+        longer than the series, or missing ``window_size`` / ``step_size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brainmass import viz
+    >>> rng = np.random.default_rng(0)
+    >>> ax = viz.plot_fcd_distribution(rng.normal(size=(1000, 4)), window_size=200, step_size=50,
+    ...                                target=rng.normal(size=(1000, 4)), label='model')
+    """
+    bins = check_int_at_least(bins, 1, 'bins')
+    values = _fcd_values(data, 'data', dt, window_size, step_size)
+    edges = np.linspace(-1.0, 1.0, bins + 1)
+    ax = _axes(ax)
+    ax.hist(values, bins=edges, density=True, alpha=0.6, label=label)
+    if target is not None:
+        ax.hist(_fcd_values(target, 'target', dt, window_size, step_size), bins=edges, density=True,
+                histtype='step', linewidth=1.5, color='k', label='target')
+    ax.set_xlabel('FCD value (FC correlation)')
+    ax.set_ylabel('density')
+    if label is not None or target is not None:
+        ax.legend(fontsize='small')
+    return ax
+
+
+def _spectrogram_column(y2: np.ndarray, region) -> np.ndarray:
+    """The column ``region`` of a (T, N) array, or all columns when ``region`` is None."""
+    if region is None:
+        return y2
+    if isinstance(region, bool) or not isinstance(region, (int, np.integer)):
+        raise TypeError(f'`region` must be None or an int column index; got {region!r}.')
+    if not 0 <= region < y2.shape[1]:
+        raise ValueError(f'`region` must be in [0, {y2.shape[1] - 1}] (the signal has {y2.shape[1]} '
+                         f'column(s)); got {region}.')
+    return y2[:, [int(region)]]
+
+
+def _spectrogram_segments(n_times: int, dt_s: float, nperseg, noverlap) -> tuple:
+    """``(nperseg, noverlap)`` in samples: given (ints or times) or the defaults."""
+    from .analysis._inputs import samples
+    if nperseg is None:
+        n = max(2, min(int(round(_SPECTROGRAM_SECONDS / dt_s)), n_times // 4, _MAX_NPERSEG))
+    else:
+        n = samples(nperseg, 'nperseg', dt_s, 2)
+    if n > n_times:
+        raise ValueError(f'`nperseg` = {n} samples is longer than `signal` (T = {n_times} samples).')
+    overlap = n // 2 if noverlap is None else samples(noverlap, 'noverlap', dt_s, 0)
+    if overlap >= n:
+        raise ValueError(f'`noverlap` must be smaller than `nperseg` = {n}; got {overlap}.')
+    return n, overlap
+
+
+def _power_colours(power: np.ndarray, log: bool, cmap):
+    """``(norm, cmap)``: a LogNorm from the smallest positive to the largest power (zero power
+    drawn in the lowest colour), or a linear scale (None)."""
+    if not log:
+        return None, cmap
+    import matplotlib
+    from matplotlib.colors import LogNorm
+    positive = power[power > 0]
+    if positive.size == 0:
+        raise ValueError('`signal` has no power above zero (a constant signal?); pass log=False '
+                         'to draw it on a linear colour scale.')
+    if isinstance(cmap, str):
+        if cmap not in matplotlib.colormaps:
+            raise ValueError(f'`cmap` must be a matplotlib colour map name (e.g. \'viridis\'); got {cmap!r}.')
+        cmap = matplotlib.colormaps[cmap]
+    return LogNorm(vmin=float(positive.min()), vmax=float(positive.max())), cmap.with_extremes(bad=cmap(0.0))
+
+
+def plot_spectrogram(signal, dt=None, *, region: Optional[int] = None, nperseg=None, noverlap=None,
+                     fmax=None, ax=None, log: bool = True, cmap: str = 'viridis'):
+    """Plot the time-frequency power of a signal (short-time Fourier transform).
+
+    The power spectral density of sliding Hann-windowed segments
+    (``scipy.signal.spectrogram``, mean removed per segment), drawn at the
+    segment centres: time in s on the x-axis, frequency in Hz on the y-axis,
+    the colour bar in (unit of the signal)²/Hz. The frequency resolution is
+    ``1 / (nperseg * dt)``.
+
+    Parameters
+    ----------
+    signal : array_like, Quantity or Signal, shape (T,) or (T, N)
+        The time series, finite; a :class:`~brainmass.datasets.Signal` brings its ``dt``.
+    dt : Quantity or float
+        The sampling step; plain numbers are milliseconds.
+    region : int, optional
+        The column to draw; by default the power averaged over all columns.
+    nperseg : int or Quantity, optional
+        Samples per segment, or a time (a whole number of ``dt``). Default:
+        0.5 s (2 Hz bins), or a quarter of the signal when it is shorter than 2 s.
+    noverlap : int or Quantity, optional
+        Overlap of consecutive segments (default ``nperseg // 2``).
+    fmax : Quantity or float, optional
+        Highest frequency drawn (plain numbers are Hz); default the Nyquist frequency.
+    ax : matplotlib.axes.Axes, optional
+    log : bool
+        Logarithmic colour scale (from the smallest positive to the largest power).
+    cmap : str
+        Matplotlib colour map.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Holding one QuadMesh, whose array is the power (frequency x time).
+
+    Raises
+    ------
+    ValueError
+        For a bad shape, NaN/inf, a segment longer than the signal, an
+        out-of-range ``region``, an ``fmax`` below the first frequency bin,
+        or a constant signal with ``log=True``.
+    TypeError
+        For a ``dt`` that is not a time.
+
+    Examples
+    --------
+    >>> import numpy as np, brainunit as u
+    >>> from brainmass import viz
+    >>> t = np.arange(20000) * 1e-4  # 2 s sampled every 0.1 ms
+    >>> ax = viz.plot_spectrogram(np.sin(2 * np.pi * 10 * t) * u.uvolt, 0.1 * u.ms, fmax=50 * u.Hz)
+    >>> ax.collections[0].colorbar.ax.get_ylabel()
+    'power (µV²/Hz)'
+    """
+    from scipy.signal import spectrogram
+    from .analysis._inputs import sampling_interval
+    if isinstance(signal, Signal):
+        dt = signal.dt if dt is None else dt
+        signal = signal.signal
+    y = _finite(_array(signal, 'signal'), 'signal')
+    y2 = _spectrogram_column(y[:, None] if y.ndim == 1 else y, region)
+    dt_s = sampling_interval(dt)
+    n, overlap = _spectrogram_segments(y2.shape[0], dt_s, nperseg, noverlap)
+    freqs, times, power = spectrogram(y2.T, fs=1.0 / dt_s, nperseg=n, noverlap=overlap, mode='psd')
+    power = power.mean(axis=0)                                   # (F, S)
+    if fmax is not None:
+        keep = freqs <= _frequency_hz(fmax, 'fmax')
+        if keep.sum() < 2:
+            raise ValueError(f'`fmax` = {fmax} is below the first frequency bin ({freqs[1]:g} Hz).')
+        freqs, power = freqs[keep], power[keep]
+    ax = _axes(ax)
+    norm, cmap = _power_colours(power, check_bool(log, 'log'), cmap)
+    mesh = ax.pcolormesh(times, freqs, power, shading='nearest', cmap=cmap, norm=norm)
+    ax.set_xlabel('time (s)')
+    ax.set_ylabel('frequency (Hz)')
+    unit = _unit_label(signal)
+    unit = f'({unit})' if re.search(r'[ /*]', unit) else unit
+    ax.figure.colorbar(mesh, ax=ax).set_label(f'power ({unit}²/Hz)' if unit else 'power (1/Hz)')
     return ax

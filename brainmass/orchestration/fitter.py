@@ -501,13 +501,30 @@ class FitResult:
         params = ', '.join(f'{k!r}: {_short(v)}' for k, v in self.best_params.items())
         hist = self.history
         h = f'[{hist[0]:.4g} ... {hist[-1]:.4g}] ({hist.size} values)' if hist.size else '[]'
-        opt = self.optimizer if isinstance(self.optimizer, str) else type(self.optimizer).__name__
+        opt = self.optimizer if isinstance(self.optimizer, (str, type(None))) else type(self.optimizer).__name__
         stop = '' if self.stop_reason is None else f', stop_reason={self.stop_reason!r}'
         return (f'FitResult(backend={self.backend!r}, optimizer={opt!r}, n_steps={self.n_steps}{stop},\n'
                 f'          best_loss={self.best_loss:.6g}, initial_loss={self.initial_loss:.6g},\n'
                 f'          best_params={{{params}}},\n'
                 f'          history={h}, n_evaluations={self.n_evaluations}, '
                 f'wall_time={self.wall_time:.2f} s)')
+
+    def save(self, path) -> str:
+        """Write the result to an ``.npz`` file (read it back with :meth:`FitResult.load`).
+
+        Saved: ``backend``, ``best_loss``, ``best_params`` (with units), ``history``,
+        ``n_steps``, ``stop_reason``, ``prediction``, ``initial_loss``, ``n_evaluations``,
+        ``wall_time`` and the package versions. Not saved: the live ``model``,
+        ``optimizer`` and ``raw`` (they load as ``None``). Returns the path written.
+        """
+        from ..datasets._io import save_fit
+        return save_fit(path, {f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+    @classmethod
+    def load(cls, path) -> 'FitResult':
+        """Read a result written by :meth:`FitResult.save` (``model``, ``optimizer``, ``raw``: ``None``)."""
+        from ..datasets._io import load_fit
+        return cls(**load_fit(path), optimizer=None, raw=None, model=None)
 
 
 class _Progress:
