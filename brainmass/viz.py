@@ -649,17 +649,9 @@ def _spectrogram_column(y2: np.ndarray, region) -> np.ndarray:
 
 def _spectrogram_segments(n_times: int, dt_s: float, nperseg, noverlap) -> tuple:
     """``(nperseg, noverlap)`` in samples: given (ints or times) or the defaults."""
-    from .analysis._inputs import samples
-    if nperseg is None:
-        n = max(2, min(int(round(_SPECTROGRAM_SECONDS / dt_s)), n_times // 4, _MAX_NPERSEG))
-    else:
-        n = samples(nperseg, 'nperseg', dt_s, 2)
-    if n > n_times:
-        raise ValueError(f'`nperseg` = {n} samples is longer than `signal` (T = {n_times} samples).')
-    overlap = n // 2 if noverlap is None else samples(noverlap, 'noverlap', dt_s, 0)
-    if overlap >= n:
-        raise ValueError(f'`noverlap` must be smaller than `nperseg` = {n}; got {overlap}.')
-    return n, overlap
+    from .analysis._inputs import segments
+    default = max(2, min(int(round(_SPECTROGRAM_SECONDS / dt_s)), n_times // 4, _MAX_NPERSEG))
+    return segments(n_times, dt_s, nperseg, noverlap, default, 'signal')
 
 
 def _power_colours(power: np.ndarray, log: bool, cmap):

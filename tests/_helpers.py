@@ -86,3 +86,15 @@ def write_zip(path, files):
         for name, text in files.items():
             zf.writestr(name, text)
     return path
+
+
+@pytest.fixture(autouse=True)
+def close_figures(monkeypatch):
+    """Autouse in the viz test modules that import it: plt.show() is an error, figures are closed after each test."""
+    import matplotlib.pyplot as plt
+
+    def _no_show(*args, **kwargs):
+        raise AssertionError('viz must never call plt.show()')
+    monkeypatch.setattr(plt, 'show', _no_show)
+    yield
+    plt.close('all')

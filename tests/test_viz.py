@@ -14,13 +14,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from brainmass import datasets, viz  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close_figures(monkeypatch):
-    def _no_show(*args, **kwargs):
-        raise AssertionError('viz must never call plt.show()')
-    monkeypatch.setattr(plt, 'show', _no_show)
-    yield
-    plt.close('all')
+from _helpers import close_figures  # noqa: E402,F401  (autouse: no plt.show, figures closed)
 
 
 RNG = np.random.default_rng(0)

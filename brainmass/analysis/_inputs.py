@@ -80,6 +80,21 @@ def samples(value, name: str, dt_s: float | None, minimum: int, dt_name: str = '
     return check_int_at_least(int(round(n)), minimum, f'{name} (in samples)')
 
 
+def segments(n_time: int, dt_s, nperseg, noverlap, default: int, series: str) -> tuple:
+    """``(nperseg, noverlap)`` in samples for segments of a ``series`` of ``n_time`` samples.
+
+    ``nperseg`` / ``noverlap``: ints or times (None: ``default`` samples, half overlap); a
+    segment longer than the series, or an overlap not shorter than it, is a ValueError.
+    """
+    n = default if nperseg is None else samples(nperseg, 'nperseg', dt_s, 2)
+    if n > n_time:
+        raise ValueError(f'`nperseg` = {n} samples is longer than `{series}` (T = {n_time} samples).')
+    overlap = n // 2 if noverlap is None else samples(noverlap, 'noverlap', dt_s, 0)
+    if overlap >= n:
+        raise ValueError(f'`noverlap` must be smaller than `nperseg` = {n}; got {overlap}.')
+    return n, overlap
+
+
 def frequency_hz(value, name: str) -> float:
     """A frequency (a Quantity in Hz-compatible units, or a plain number of Hz) as a float >= 0."""
     kinds = 'a frequency (e.g. 8 * u.Hz) or a number of Hz'

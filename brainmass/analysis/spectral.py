@@ -18,7 +18,7 @@ import numpy as np
 import scipy.signal
 
 from .._core.validation import check_bool, check_choice, short_repr, single_number
-from ._inputs import frequency_hz, samples, sampling_interval, series
+from ._inputs import frequency_hz, sampling_interval, segments, series
 
 __all__ = ['welch_psd', 'peak_frequency', 'band_power', 'hilbert_phase']
 
@@ -72,15 +72,7 @@ def _window(window, nperseg):
 def _welch_setup(n_time, dt, nperseg, noverlap, window):
     """Static Welch settings: ``(dt_s, nperseg, step, window array)``."""
     dt_s = sampling_interval(dt)
-    if nperseg is None:
-        n = min(_DEFAULT_NPERSEG, n_time)
-    else:
-        n = samples(nperseg, 'nperseg', dt_s, 2)
-        if n > n_time:
-            raise ValueError(f'`nperseg` = {n} samples is longer than `ts` (T = {n_time} samples).')
-    overlap = n // 2 if noverlap is None else samples(noverlap, 'noverlap', dt_s, 0)
-    if overlap >= n:
-        raise ValueError(f'`noverlap` must be smaller than `nperseg` = {n}; got {overlap}.')
+    n, overlap = segments(n_time, dt_s, nperseg, noverlap, min(_DEFAULT_NPERSEG, n_time), 'ts')
     return dt_s, n, n - overlap, _window(window, n)
 
 
