@@ -13,7 +13,7 @@ from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicT
                       SigmoidalCoupling, SigmoidalJansenRitCoupling, delay_index, additive_coupling,
                       diffusive_coupling, hyperbolic_tangent_coupling, sigmoidal_coupling,
                       sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network)
-from . import analysis, datasets, viz
+from . import analysis, datasets, stimulus, viz
 from .datasets import Connectome, Signal, load_run, process_sequence, save_run, to_numpy
 from .orchestration import objectives
 import sys as _sys
@@ -37,7 +37,7 @@ from .models.legacy import module_getattr as _legacy_getattr
 __all__ = [
     '__version__',
     # namespaces
-    'analysis', 'datasets', 'viz', 'objectives', 'observation',
+    'analysis', 'datasets', 'stimulus', 'viz', 'objectives', 'observation',
     # node models, their registry (list_models, ModelInfo, models_table) and fic_tuning
     *_models_all,
     # the model base class, integrators and shared functions

@@ -2,13 +2,22 @@
 
 ``demo`` simulates a delay-coupled Hopf network on the bundled connectome,
 prints a summary (regions, delays, timings, dominant frequency, mean FC) and
-writes a figure (connectivity, activity, functional connectivity).
+writes a figure (connectivity, activity, functional connectivity). ``--duration``
+is the recorded time (>= 10 ms), after a 100 ms transient that is discarded.
+
+Bad arguments (and errors while running) end in one line on stderr,
+``brainmass: error: ...``, and exit status 2, as argparse does.
 """
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
+
+MIN_DURATION_MS = 10.0
+TRANSIENT_MS = 100.0
 
 
 def demo(out: str = 'brainmass_demo.png', duration_ms: float = 2000.0) -> dict:
@@ -31,7 +40,8 @@ def demo(out: str = 'brainmass_demo.png', duration_ms: float = 2000.0) -> dict:
                             coupling='diffusive', coupled_var='x', k=0.004)
     sim = brainmass.Simulator(net, dt=0.1 * u.ms)
     t0 = time.perf_counter()
-    res = sim.run(duration_ms * u.ms, monitors=['node.x'], transient=100 * u.ms, sample_every=10)
+    res = sim.run((duration_ms + TRANSIENT_MS) * u.ms, monitors=['node.x'], transient=TRANSIENT_MS * u.ms,
+                  sample_every=10)
     x = np.asarray(u.get_magnitude(res['node.x']))
     elapsed = time.perf_counter() - t0
     fc = np.corrcoef(x.T)
@@ -62,15 +72,53 @@ def demo(out: str = 'brainmass_demo.png', duration_ms: float = 2000.0) -> dict:
     return summary
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line, ``brainmass: error: ...`` on stderr, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f'brainmass: error: {" ".join(str(message).split())} (see python -m brainmass -h)\n')
+
+
+def _duration(text: str) -> float:
+    """``--duration``: a finite number of ms, at least MIN_DURATION_MS (argparse reports the error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number of milliseconds, got {text!r}') from None
+    if not math.isfinite(value) or value < MIN_DURATION_MS:
+        raise argparse.ArgumentTypeError(f'must be a finite number of ms >= {MIN_DURATION_MS:g}, got {text!r}')
+    return value
+
+
+def _check_out(parser, out: str) -> None:
+    """``--out`` must name a figure file matplotlib can write, in an existing folder."""
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        parser.error(f'argument --out: folder {folder!r} does not exist')
+    ext = os.path.splitext(out)[1].lower().lstrip('.')
+    formats = ('png', 'pdf', 'svg', 'jpg', 'jpeg', 'eps', 'ps', 'tif', 'tiff', 'webp')
+    if ext not in formats:
+        parser.error(f'argument --out: expected a figure file ending in one of .{", .".join(formats)}, '
+                     f'got {out!r}')
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m brainmass')
+    parser = _Parser(prog='python -m brainmass', description='brainmass command line')
     sub = parser.add_subparsers(dest='command', required=True)
     d = sub.add_parser('demo', help='simulate a whole-brain network on the bundled connectome')
-    d.add_argument('--out', default='brainmass_demo.png', help='figure path (PNG)')
-    d.add_argument('--duration', type=float, default=2000.0, help='simulated time in ms')
+    d.add_argument('--out', default='brainmass_demo.png', help='figure path (PNG, PDF, SVG, ...)')
+    d.add_argument('--duration', type=_duration, default=2000.0,
+                   help=f'recorded time in ms (>= {MIN_DURATION_MS:g}), after a {TRANSIENT_MS:g} ms transient')
     args = parser.parse_args(argv)
     if args.command == 'demo':
-        demo(args.out, args.duration)
+        _check_out(parser, args.out)
+        try:
+            demo(args.out, args.duration)
+        except KeyboardInterrupt:
+            print('brainmass: interrupted', file=sys.stderr)
+            return 130
+        except (ValueError, TypeError, OSError, FloatingPointError) as err:
+            parser.error(' '.join(str(err).split()))  # one line, exit status 2
     return 0
 
 

@@ -25,6 +25,7 @@ from typing import Optional, Sequence
 import brainunit as u
 import numpy as np
 
+from ._core.display import micro
 from ._core.validation import check_bool, check_int_at_least
 from .datasets._types import Connectome, Signal
 
@@ -46,11 +47,11 @@ def _axes(ax):
 
 
 def _unit_str(x) -> str:
-    """The unit of ``x`` as text, or '' when dimensionless."""
+    """The unit of ``x`` as text (micro prefix as 'µ': ``'µV'``), or '' when dimensionless."""
     if isinstance(x, u.Quantity):
         unit = u.get_unit(x)
         if not unit.is_unitless:
-            return str(unit)
+            return micro(str(unit))
     return ''
 
 
@@ -77,6 +78,14 @@ def _labels(labels, n: int, name: str = 'labels') -> Optional[list]:
 
 def _with_unit(text: str, unit: str) -> str:
     return f'{text} ({unit})' if unit else text
+
+
+def _power_label(signal) -> str:
+    """``'power (µV²/Hz)'``: the label of a power spectral density of ``signal`` (compound units
+    in parentheses, ``'power ((mV/ms)²/Hz)'``)."""
+    unit = _unit_str(signal)
+    unit = f'({unit})' if re.search(r'[ /*]', unit) else unit
+    return f'power ({unit}²/Hz)' if unit else 'power (1/Hz)'
 
 
 def _dt_seconds(dt) -> float:
@@ -437,8 +446,7 @@ def plot_power_spectrum(signal, dt=None, *, ax=None, loglog: bool = True, resolu
         ax.set_xscale('log')
         ax.set_yscale('log')
     ax.set_xlabel('frequency (Hz)')
-    unit = _unit_str(signal)
-    ax.set_ylabel(f'power ({unit}$^2$/Hz)' if unit else 'power (1/Hz)')
+    ax.set_ylabel(_power_label(signal))
     _annotate_spectrum(ax, freqs, psd, fs / n, annotate_peak)
     return ax
 
@@ -449,11 +457,6 @@ def plot_power_spectrum(signal, dt=None, *, ax=None, loglog: bool = True, resolu
 
 #: default spectrogram segment: 0.5 s (2 Hz bins), or a quarter of a shorter signal
 _SPECTROGRAM_SECONDS = 0.5
-
-
-def _unit_label(x) -> str:
-    """The unit of ``x`` as a label, with the micro prefix written 'µ' ('µV', not 'uV')."""
-    return re.sub(r'(?<![A-Za-z])u(?=[A-Za-z])', 'µ', _unit_str(x))
 
 
 def _finite(arr: np.ndarray, name: str) -> np.ndarray:
@@ -747,7 +750,5 @@ def plot_spectrogram(signal, dt=None, *, region: Optional[int] = None, nperseg=N
     mesh = ax.pcolormesh(times, freqs, power, shading='nearest', cmap=cmap, norm=norm)
     ax.set_xlabel('time (s)')
     ax.set_ylabel('frequency (Hz)')
-    unit = _unit_label(signal)
-    unit = f'({unit})' if re.search(r'[ /*]', unit) else unit
-    ax.figure.colorbar(mesh, ax=ax).set_label(f'power ({unit}²/Hz)' if unit else 'power (1/Hz)')
+    ax.figure.colorbar(mesh, ax=ax).set_label(_power_label(signal))
     return ax

@@ -22,7 +22,7 @@ DIPOLE_PER_MV = 10.0  # nA m of current dipole per mV of pyramidal potential (or
 
 
 def spherical_leadfield(centres_mm, n_electrodes=32, radius_mm=90.0, seed=0):
-    """A toy (n_regions, n_electrodes) lead field in uV/(nA m): 1/r^2 fall-off from region to electrode."""
+    """A toy (n_regions, n_electrodes) lead field in µV/(nA m): 1/r^2 fall-off from region to electrode."""
     rng = np.random.default_rng(seed)
     direction = rng.normal(size=(n_electrodes, 3))
     direction[:, 2] = np.abs(direction[:, 2])  # upper hemisphere, like a cap
@@ -66,15 +66,15 @@ def main(duration_s=4.0, figure='eeg_jansen_rit.png'):
     eeg = to_eeg(conn, pyramidal)
     values = np.asarray(eeg.to_decimal(u.uvolt))
     peak = dominant_frequency(values, fs_hz=1000.)
-    print(f'EEG: {values.shape[1]} electrodes x {values.shape[0]} samples at 1 kHz, unit {eeg.unit}')
-    print(f'dominant frequency {peak:.1f} Hz; largest re-referenced sum {np.abs(values.sum(1)).max():.1e} uV')
+    print(f'EEG: {values.shape[1]} electrodes x {values.shape[0]} samples at 1 kHz, in µV')
+    print(f'dominant frequency {peak:.1f} Hz; largest re-referenced sum {np.abs(values.sum(1)).max():.1e} µV')
     if figure:
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
         brainmass.viz.plot_timeseries(eeg[:1000, :6], ts[:1000], ax=axes[0])
-        axes[0].set_title('EEG (6 electrodes, uV)')
+        axes[0].set_title('EEG (6 electrodes, µV)')
         brainmass.viz.plot_power_spectrum(eeg, dt=1 * u.ms, ax=axes[1])
         fig.tight_layout()
         fig.savefig(figure, dpi=100)

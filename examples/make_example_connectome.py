@@ -1,10 +1,12 @@
 """Generate brainmass's bundled 8-region example connectome, deterministically.
 
-Run from the repository root::
+Run::
 
-    python examples/make_example_connectome.py
+    python examples/make_example_connectome.py            # writes ./example_connectome.npz
+    python examples/make_example_connectome.py --out brainmass/datasets/data/example_connectome.npz
 
-It writes ``brainmass/datasets/data/example_connectome.npz`` with
+It writes ``example_connectome.npz`` into the current directory (or the ``--out``
+path: from the repository root, the second line refreshes the bundled file) with
 
 * ``centres``   (8, 3) region centres in mm: two mirror-image "hemispheres" of four
   regions each (frontal, parietal, temporal, occipital), with a small seeded jitter;
@@ -24,7 +26,7 @@ import numpy as np
 SEED = 2024
 MAX_DISTANCE_MM = 80.0
 LENGTH_SCALE_MM = 30.0
-OUT = Path(__file__).resolve().parents[1] / 'brainmass' / 'datasets' / 'data' / 'example_connectome.npz'
+OUT = Path('example_connectome.npz')  # in the current working directory
 
 
 def make_centres(rng):
@@ -73,4 +75,7 @@ def main(out=OUT):
 
 
 if __name__ == '__main__':
-    main()
+    import argparse
+    parser = argparse.ArgumentParser(description='Generate the 8-region example connectome (.npz).')
+    parser.add_argument('--out', type=Path, default=OUT, help='output file (default: ./example_connectome.npz)')
+    main(parser.parse_args().out)

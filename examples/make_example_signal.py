@@ -1,4 +1,4 @@
-"""Generate ``brainmass/datasets/data/example_signal.npz`` with our own simulator.
+"""Generate ``example_signal.npz`` (bundled as ``brainmass/datasets/data/example_signal.npz``) with our own simulator.
 
 A delay-coupled Hopf network on the bundled 8-region connectome, run from a
 fixed initial state with no noise, so the generating parameters can be
@@ -10,7 +10,12 @@ recovered exactly (see examples/fit_gradient.py):
 * dt = 0.1 ms, 300 ms simulated, the first 100 ms discarded, x recorded every
   10 steps (1 ms sampling) -> ``signal`` of shape (200, 8).
 
-Run: ``python examples/make_example_signal.py``.
+Run::
+
+    python examples/make_example_signal.py                 # writes ./example_signal.npz
+    python examples/make_example_signal.py --out brainmass/datasets/data/example_signal.npz
+
+(the second line, from the repository root, refreshes the bundled file).
 """
 from pathlib import Path
 
@@ -40,10 +45,11 @@ def simulate(a=PARAMS['a'], k=PARAMS['k']):
     return np.asarray(u.get_magnitude(res['node.x'])), conn
 
 
-def main():
+def main(out='example_signal.npz'):
+    """Simulate and write the signal to ``out`` (default: the current working directory)."""
     signal, conn = simulate()
     fc = np.corrcoef(signal.T)
-    out = Path(brainmass.datasets.DATA_DIR) / 'example_signal.npz'
+    out = Path(out)
     np.savez(out, signal=signal.astype(np.float32), dt_ms=np.float64(PARAMS['dt_sim_ms'] * PARAMS['sample_every']),
              labels=np.asarray(conn.labels).astype(str), fc=fc.astype(np.float32), param_init_x=INIT_X,
              **{f'param_{k}': np.float64(v) for k, v in PARAMS.items()})
@@ -52,4 +58,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    import argparse
+    parser = argparse.ArgumentParser(description='Generate the example Hopf-network signal (.npz).')
+    parser.add_argument('--out', type=Path, default=Path('example_signal.npz'),
+                        help='output file (default: ./example_signal.npz)')
+    main(parser.parse_args().out)

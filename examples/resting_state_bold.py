@@ -15,6 +15,7 @@ Run: ``python examples/resting_state_bold.py [seconds]`` (default 600 s of
 simulated time; a few minutes on 2 cores).
 """
 import sys
+import warnings
 
 import brainstate
 import brainunit as u
@@ -34,7 +35,9 @@ def guide_style(simulation_time=600, coupling_strength=0.2, seed=0):
     SC = jnp.asarray(brainmass.datasets.load_dataset('example_connectome').weights)
     N_regions = SC.shape[0]
 
-    nodes = brainmass.WongWangModel(in_size=N_regions)
+    with warnings.catch_warnings():  # the guide's (deprecated) name, kept on purpose: this is the guide's code
+        warnings.simplefilter('ignore', DeprecationWarning)
+        nodes = brainmass.WongWangModel(in_size=N_regions)  # new name: WongWangExcInhStep (see network_style)
     coupling = brainmass.DiffusiveCoupling(conn=SC, k=coupling_strength)
     nodes.noise_E = brainmass.OUProcess(in_size=N_regions, sigma=0.01 * u.Hz, tau=100 * u.ms)
     bold = brainmass.BOLDSignal(in_size=N_regions)

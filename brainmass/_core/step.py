@@ -42,6 +42,7 @@ import braintools
 import brainunit as u
 import jax.numpy as jnp
 
+from .display import value_text
 from .integrators import INTEGRATORS, exp_euler_step, get_integrator
 from .params import ReassignableParams, UnitConst
 from .units import same_dim, time_to_ms, unit_name
@@ -440,7 +441,20 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
         return values[0] if len(values) == 1 else values
 
     def __repr__(self):
-        return f'{type(self).__name__}(in_size={self.in_size}, method={self.method!r})'
+        params = [f'{name}={_param_text(getattr(self, name))}'
+                  for name in self.__dict__.get('_param_checks', {}) if name in self.__dict__]
+        return f'{type(self).__name__}(' + ', '.join([f'in_size={self.in_size}', *params,
+                                                       f'method={self.method!r}']) + ')'
+
+
+def _param_text(param) -> str:
+    """A parameter for ``repr``: its value (with unit), trainable ones marked ``(fit)``."""
+    try:
+        value = param.value() if isinstance(param, brainstate.nn.Param) else param
+    except Exception:  # an initializer not yet evaluated
+        return type(param).__name__
+    text = value_text(value)
+    return text + ' (fit)' if getattr(param, 'fit', False) else text
 
 
 def _add(value, noise):

@@ -207,6 +207,21 @@ class Connectome:
         return (f'Connectome(name={self.name!r}, n_regions={self.n_regions}, '
                 f'distances={self.distances is not None})')
 
+    def _repr_html_(self) -> str:
+        """A small HTML table for notebooks: regions, first labels, weight statistics, distance range."""
+        from .._core.display import html_table, value_text
+        labels = ', '.join(str(s) for s in self.labels[:5]) + (', ...' if self.n_regions > 5 else '')
+        w = self.weights
+        off = w[~np.eye(self.n_regions, dtype=bool)] if self.n_regions > 1 else w.ravel()
+        rows = [('name', self.name), ('regions', self.n_regions), ('labels', labels),
+                ('weights', f'{w.min():.4g}..{w.max():.4g}, mean {w.mean():.4g}, '
+                            f'{int(np.count_nonzero(off))} non-zero off-diagonal')]
+        if self.distances is not None:
+            rows.append(('distances', value_text(self.distances)))
+        if self.centres is not None:
+            rows.append(('centres', 'yes (mm)'))
+        return html_table('Connectome', rows)
+
     def save(self, path) -> str:
         """Write the connectome to a ``.npz`` file readable by :func:`load_connectome`.
 
@@ -345,3 +360,11 @@ class Signal:
     def __repr__(self) -> str:
         return (f'Signal(name={self.name!r}, n_times={self.n_times}, n_regions={self.n_regions}, '
                 f'dt={self.dt})')
+
+    def _repr_html_(self) -> str:
+        """A small HTML table for notebooks: name, shape, dt, duration, value range."""
+        from .._core.display import html_table, value_text
+        rows = [('name', self.name), ('regions', self.n_regions), ('time points', self.n_times),
+                ('dt', value_text(self.dt)), ('duration', value_text(self.duration)),
+                ('values', value_text(self.signal))]
+        return html_table('Signal', rows)

@@ -62,6 +62,7 @@ import numpy as np
 
 from .._core.params import ReassignableParams
 from .._core.step import StepModel
+from ..stimulus import Routed
 from .._core.transforms import pairwise_sum, recomputed_in_reverse
 from .._core.units import is_traced, time_to_ms, unit_name, unit_phrase
 from .._core.validation import (broadcasts_to, check_bool, check_choice, format_choices, numeric_magnitude,
@@ -333,14 +334,57 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
         ``node_inputs`` fill the node's other inputs in order
         (:meth:`~brainmass.StepModel.network_inputs`). Any other node gets the current as
         its first positional input, followed by ``node_inputs``.
+
+        A stimulus (a :class:`brainmass.stimulus.Routed` value, what a ``brainmass.stimulus``
+        kind returns) among ``node_inputs`` is routed instead of taken by position: added to
+        the coupled input (TVB's rule), or to the input of its ``target`` variable.
         """
         current = self.coupling_current(as_function=self._node_takes_functions())
         if self.noise is not None:
             noise = self.noise()
             current = (lambda s, c=current: c(s) + noise) if callable(current) else current + noise
+        stimuli = [x for x in node_inputs if isinstance(x, Routed)]
+        node_inputs = tuple(None if isinstance(x, Routed) else x for x in node_inputs)
+        while node_inputs and node_inputs[-1] is None and stimuli:
+            node_inputs = node_inputs[:-1]
         if isinstance(self.node, StepModel):
-            return self.node(**self.node.network_inputs(current, node_inputs))
+            named = self.node.network_inputs(current, node_inputs)
+            return self.node(**self._add_stimuli(named, stimuli))
+        for stim in stimuli:
+            if stim.target is not None:
+                raise ValueError(f'A stimulus target ({stim.target!r}) needs a *Step node, which declares its '
+                                 f'inputs; {type(self.node).__name__} takes the coupling current and inputs by '
+                                 f'position.')
+            current = _plus(current, stim.value)
         return self.node(current, *node_inputs)
+
+    def _add_stimuli(self, named, stimuli):
+        """Add routed stimuli (:mod:`brainmass.stimulus`) to the node's keyword inputs: to the coupled
+        input by default (TVB's rule), or to the input of the named ``target`` variable."""
+        node = self.node
+        keywords = node.input_keywords()
+        for stim in stimuli:
+            key = node.coupling_keyword()
+            if stim.target is not None:
+                key = next((k for k in (stim.target, f'{stim.target}_inp') if k in keywords), None)
+                if key is None:
+                    raise ValueError(f'stimulus `target` {stim.target!r} is not an input of '
+                                     f'{type(node).__name__}; its inputs are {", ".join(keywords)} '
+                                     f'(a state variable name or its input keyword).')
+            value, known = self._stimulus_in_input_unit(key, stim.value)
+            where = None if known else f'{type(node).__name__} input {key!r}'
+            named[key] = _plus(named.get(key), value, where)
+        return named
+
+    def _stimulus_in_input_unit(self, key, value):
+        """A stimulus value in the unit of the node input ``key``, and whether that unit is known: a standard
+        ``{var}_inp`` input takes the unit of ``var`` (plain numbers are read in it); an input of a node with
+        its own ``update`` is left as given."""
+        node = self.node
+        var = key[:-4] if key.endswith('_inp') else key
+        if type(node).update_inputs is None and var in node.state_vars:
+            return node._in_var_unit(var, value), True
+        return value, False
 
     def _node_takes_functions(self):
         """Whether the node declares that it takes the current as a function of its stage state."""
@@ -555,6 +599,19 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
         return (f'Network(n_node={self.n_node}, node={type(self.node).__name__}, coupling='
                 f'{type(self.coupling).__name__}, coupled_var={self.coupled_var!r}, '
                 f'max_delay_steps={self.max_delay_steps})')
+
+    def _repr_html_(self):
+        """A small HTML table for notebooks: nodes, coupling, k, coupled variable, delays, lookahead."""
+        from .._core.display import html_table, value_text
+        dt_ms = self._plan['dt_ms']
+        rows = [('nodes', f'{self.n_node} x {type(self.node).__name__}'),
+                ('coupling', type(self.coupling).__name__),
+                ('k', value_text(self.k.value())),
+                ('coupled_var', self.coupled_var),
+                ('delays', f'max {self.max_delay_steps} steps ({self.max_delay_steps * dt_ms:g} ms '
+                           f'at dt = {dt_ms:g} ms)'),
+                ('lookahead', f'{self.lookahead} steps')]
+        return html_table('Network', rows)
 
 
 _ROW_WINDOWS = jax.lax.GatherDimensionNumbers(offset_dims=(1, 2), collapsed_slice_dims=(),
@@ -984,3 +1041,22 @@ def _check_history_shape(delay_init, shape, batch_unknown=False):
         raise ValueError(f'`delay_init` has shape {got}, which does not broadcast to the delay history shape '
                          f'{shape} (delay slots, regions[, batch]); give a scalar, one value per region (shape '
                          f'({shape[1]},)), or a callable initializer.')
+
+
+def _plus(base, value, where=None):
+    """``base + value`` where ``base`` may be None or a function of the stage state; a plain ``value`` is
+    read in the unit of ``base``. ``where`` (an input whose unit is unknown, so a quantity ``value`` cannot be
+    added to a plain ``base``): named in the error."""
+    if base is None:
+        return value
+    if callable(base):
+        return lambda state: _plus(base(state), value, where)
+    if isinstance(base, u.Quantity) and not isinstance(value, u.Quantity):
+        value = value * u.get_unit(base)
+    elif isinstance(value, u.Quantity) and not isinstance(base, u.Quantity):
+        if where is not None:
+            raise ValueError(f'A stimulus in {unit_name(value)} cannot be added to {where}, which the Network '
+                             f'passes as plain numbers: give the stimulus amplitude as a plain number in the '
+                             f'unit that input is read in.')
+        base = base * u.get_unit(value)
+    return base + value

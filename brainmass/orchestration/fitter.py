@@ -52,6 +52,7 @@ import collections
 import dataclasses
 import inspect
 import math
+import sys
 import time
 import warnings
 from typing import Any, Dict, List, Optional
@@ -64,7 +65,7 @@ import numpy as np
 
 from .._core.transforms import derivatives_by_forward_mode, uses_primitive
 from .._core.units import is_traced, unit_phrase
-from .._core.validation import broadcasts_to, check_int_at_least, format_choices, numeric_magnitude
+from .._core.validation import broadcasts_to, check_bool, check_int_at_least, format_choices, numeric_magnitude
 from .objectives import UnitMismatchError, _weight_sign
 
 __all__ = ['Fitter', 'FitResult', 'FitParameter', 'trainable_parameters', 'transform_bounds',
@@ -509,6 +510,17 @@ class FitResult:
                 f'          history={h}, n_evaluations={self.n_evaluations}, '
                 f'wall_time={self.wall_time:.2f} s)')
 
+    def _repr_html_(self) -> str:
+        """A small HTML table for notebooks: backend, losses, best parameters (with units), steps, stop reason."""
+        from .._core.display import html_table, value_text
+        rows = [('backend', self.backend), ('best loss', f'{self.best_loss:.6g}'),
+                ('initial loss', f'{self.initial_loss:.6g}'),
+                *((f'best {k}', value_text(v)) for k, v in self.best_params.items()),
+                ('steps', self.n_steps), ('evaluations', self.n_evaluations),
+                ('stop_reason', self.stop_reason or 'ran to the end'),
+                ('wall time', f'{self.wall_time:.2f} s')]
+        return html_table('FitResult', rows)
+
     def save(self, path) -> str:
         """Write the result to an ``.npz`` file (read it back with :meth:`FitResult.load`).
 
@@ -687,7 +699,7 @@ class Fitter:
         return self.gradient
 
     # ------------------------------------------------------------------ public
-    def fit(self, target=None, n_steps=100, *, verbose=False) -> FitResult:
+    def fit(self, target=None, n_steps=100, *, verbose=False, progress=False) -> FitResult:
         """Run the optimisation and leave the model holding the best parameters.
 
         Parameters
@@ -702,7 +714,11 @@ class Fitter:
             Optimizer steps ('grad'), generations ('nevergrad': ``n_steps * n_sample``
             evaluations) or iterations ('scipy').
         verbose : bool, default False
-            Print progress.
+            Print progress (about ten lines per fit).
+        progress : bool, default False
+            Show a one-line text progress bar on stderr (step, loss, best loss, elapsed
+            time), updated in place; it replaces ``verbose``'s progress lines. No
+            extra dependency (no tqdm).
 
         Returns
         -------
@@ -711,6 +727,7 @@ class Fitter:
             partial result there (and the best parameters so far in the model) and is re-raised.
         """
         n_steps = check_int_at_least(n_steps, 1, 'n_steps')
+        report = 'bar' if check_bool(progress, 'progress') else check_bool(verbose, 'verbose')
         target = self._check_target(target)
         start = time.perf_counter()
         self.result = None
@@ -723,12 +740,15 @@ class Fitter:
                   f'({self._layout.size} values{mode}), n_steps={n_steps}', flush=True)
         progress = _Progress()
         try:
-            runner(program, n_steps, verbose, progress)
+            runner(program, n_steps, report, progress)
         except KeyboardInterrupt:
             if progress.best_x is not None:
                 progress.stop_reason = 'interrupted'
                 self.result = self._finish(progress, start, verbose)
             raise
+        finally:
+            if report == 'bar':
+                print(file=sys.stderr, flush=True)  # end the bar's line
         self.result = self._finish(progress, start, verbose)
         return self.result
 
@@ -1133,7 +1153,7 @@ class Fitter:
 # helpers
 # =============================================================================
 class _Reporter:
-    """Prints about ten progress lines per fit when verbose."""
+    """Prints about ten progress lines per fit when verbose; ``verbose='bar'``: a text bar on stderr."""
 
     def __init__(self, backend, n_steps, verbose):
         self.backend, self.n_steps, self.verbose = backend, n_steps, verbose
@@ -1142,9 +1162,20 @@ class _Reporter:
         self.start = time.perf_counter()
 
     def __call__(self, step, loss, best):
-        if self.verbose and (step % self.every == 0 or step == self.n_steps or step == 1):
+        if self.verbose == 'bar':
+            self._bar(step, loss, best)
+        elif self.verbose and (step % self.every == 0 or step == self.n_steps or step == 1):
             print(f'[Fitter:{self.backend}] {self.word} {step:>5d}/{self.n_steps}  loss {loss:.6g}  '
                   f'best {best:.6g}  ({time.perf_counter() - self.start:.1f} s)', flush=True)
+
+
+    def _bar(self, step, loss, best, width=24):
+        if step % max(1, self.n_steps // 100) and step != self.n_steps and step != 1:
+            return
+        done = int(width * min(step, self.n_steps) / self.n_steps)
+        sys.stderr.write(f'\r[Fitter:{self.backend}] |{"#" * done}{"." * (width - done)}| {step}/{self.n_steps} '
+                         f'loss {loss:.4g} best {best:.4g} ({time.perf_counter() - self.start:.1f} s)')
+        sys.stderr.flush()
 
 
 def _check_mode(loss_fn, predict, objective):

@@ -33,6 +33,7 @@ from .._core.units import is_traced, same_dim, time_to_ms, unit_name
 from .._core.validation import (as_numeric, broadcasts_to, check_bool, check_choice, check_int_at_least,
                                 check_values)
 from ..network.network import Network
+from ..stimulus import Routed
 from .monitors import Observer, state_at, state_names
 
 __all__ = ['Simulator', 'SimulationDivergedError', 'InputUnitError', 'state_names']
@@ -95,6 +96,11 @@ class Simulator:
         self._layout = None
         self._constants = ConstantParams(model)
         self._observer_values = {}  # id(observer) -> (observer, its constant parameter values)
+
+    def __repr__(self):
+        n = len(self._programs)
+        return (f'Simulator(model={type(self.model).__name__}, dt={self._dt_ms:g} ms, '
+                f'{n} cached program{"" if n == 1 else "s"})')
 
     # ------------------------------------------------------------------ public
     def run(self, duration, *, inputs=None, monitors=None, transient=None, sample_every=None,
@@ -791,13 +797,17 @@ class _InputSpec:
         if self.kind != 'callable' or out is None:
             return out
         items = out if isinstance(out, tuple) else (out,)
-        self._check_count(len(items), f'the `inputs` callable returns {len(items)} inputs')
+        n = len(items)
+        while self.layout_info.offset and n and isinstance(items[n - 1], Routed):
+            n -= 1  # in a Network a stimulus is routed by its target (brainmass.stimulus), not by position
+        self._check_count(n, f'the `inputs` callable returns {n} inputs')
         for k, item in enumerate(items):
             where = f' (callable output item {k})' if isinstance(out, tuple) else ' (callable output)'
             if item is None:
                 continue
-            shape = tuple(u.math.shape(item))
-            self._check_row(shape, k, item, where, shape)
+            routed = isinstance(item, Routed)  # its unit is checked where the Network routes it
+            shape = tuple(u.math.shape(item.value if routed else item))
+            self._check_row(shape, k, None if routed else item, where, shape)
         return out
 
     def slice(self, arrays, start, stop, chunk=None):
