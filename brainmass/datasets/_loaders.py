@@ -17,12 +17,18 @@ Supported connectome files (:func:`load_connectome`):
 ``.zip``                     The Virtual Brain connectivity archive:
                              ``weights.txt``, optional ``tract_lengths.txt``
                              and ``centres.txt`` (``label x y z`` per line)
+a folder                     the same files, unzipped (a TVB connectivity folder)
 ===========================  ==================================================
+
+Text matrices may also be ``;``- or tab-delimited: a first line holding ``;``
+switches to ``;``; a ``.csv`` whose first line has tabs and no comma is read
+as tab-separated.
 
 Distances / tract lengths in files are read as millimetres.
 """
 from __future__ import annotations
 
+import bz2
 import csv
 import os
 import zipfile
@@ -172,6 +178,7 @@ def _is_number(text: str) -> bool:
 def _parse_table(text: str, delimiter: Optional[str], source: str) -> Tuple[np.ndarray, Optional[list]]:
     """A numeric matrix from text, with labels from a header row or first column if present."""
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith('#')]
+    delimiter = _sniff_delimiter(lines, delimiter)
     if delimiter is None:
         rows = [ln.split() for ln in lines]
     else:
@@ -191,6 +198,16 @@ def _parse_table(text: str, delimiter: Optional[str], source: str) -> Tuple[np.n
     if header is not None and len(header) == matrix.shape[-1] + 1:
         header = header[1:]  # drop the top-left corner cell
     return matrix, row_labels if row_labels is not None else header
+
+
+def _sniff_delimiter(lines, delimiter: Optional[str]) -> Optional[str]:
+    """``';'`` when the first line holds one; a tab for a ``.csv`` whose first line has tabs but no comma."""
+    first = lines[0] if lines else ''
+    if ';' in first:
+        return ';'
+    if delimiter == ',' and '\t' in first and ',' not in first:
+        return '\t'
+    return delimiter
 
 
 def _read_matrix(source, name: str) -> Tuple[object, Optional[list]]:
@@ -288,17 +305,24 @@ _TVB_FILES = {'weights': ('weights.txt',), 'distances': ('tract_lengths.txt', 'd
               'centres': ('centres.txt', 'centers.txt')}
 
 
+def _tvb_base(member: str) -> str:
+    """A TVB member's file name, lower case, without a ``.bz2`` suffix (tvb-data compresses some)."""
+    name = PurePosixPath(member).name.lower()
+    return name[:-4] if name.endswith('.bz2') else name
+
+
 def _tvb_members(names, path) -> Dict[str, Optional[str]]:
     """The zip member holding each TVB file; refuse a zip that mixes several connectomes.
 
     Every file must come from one folder of the zip, once: two ``weights.txt``
     (e.g. ``subjA/weights.txt`` and ``subjB/weights.txt``), or files from
     different folders, or both spellings of one file, raise ValueError.
+    Each file may be bz2-compressed (``weights.txt.bz2``).
     """
     names = [m for m in names if not m.endswith('/') and not m.startswith('__MACOSX')]
     known = {f: field for field, files in _TVB_FILES.items() for f in files}
-    hits = [m for m in names if PurePosixPath(m).name.lower() in known]
-    by_field = {field: [m for m in hits if known[PurePosixPath(m).name.lower()] == field]
+    hits = [m for m in names if _tvb_base(m) in known]
+    by_field = {field: [m for m in hits if known[_tvb_base(m)] == field]
                 for field in _TVB_FILES}
     folders = {str(PurePosixPath(m).parent) for m in hits}
     clash = hits if len(folders) > 1 else [m for ms in by_field.values() if len(ms) > 1 for m in ms]
@@ -314,11 +338,16 @@ def _tvb_members(names, path) -> Dict[str, Optional[str]]:
     return {field: (ms[0] if ms else None) for field, ms in by_field.items()}
 
 
+def _decode(raw: bytes, member: str) -> str:
+    """UTF-8 text of a member, bz2-decompressed when its name ends in ``.bz2``."""
+    return (bz2.decompress(raw) if member.lower().endswith('.bz2') else raw).decode('utf-8')
+
+
 def _read_member(zf, path, member: Optional[str]) -> Optional[str]:
     if member is None:
         return None
     try:
-        return zf.read(member).decode('utf-8')
+        return _decode(zf.read(member), member)
     except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, zlib.error) as err:
         raise _unreadable(path, err, f'member {member}') from err
 
@@ -331,7 +360,28 @@ def _read_tvb_zip(path: Path) -> Dict[str, object]:
     with zf:
         members = _tvb_members(zf.namelist(), path)
         texts = {field: _read_member(zf, path, m) for field, m in members.items()}
+    return _tvb_fields(texts, members, path)
 
+
+def _read_tvb_folder(path: Path) -> Dict[str, object]:
+    """An unzipped TVB connectivity: ``weights.txt`` (optional ``tract_lengths.txt``, ``centres.txt``) in ``path``."""
+    names = sorted(p.name for p in path.iterdir() if p.is_file())
+    if 'weights.txt' not in (_tvb_base(n) for n in names):
+        raise ValueError(f'{os.fspath(path)!r} is not a TVB connectivity folder: weights.txt is '
+                         f'missing (it holds {", ".join(names) or "nothing"}). A folder must hold '
+                         f'weights.txt, with optional tract_lengths.txt and centres.txt.')
+    members = _tvb_members(names, path)
+    texts = {}
+    for field, member in members.items():
+        try:
+            texts[field] = None if member is None else _decode((path / member).read_bytes(), member)
+        except (UnicodeDecodeError, OSError) as err:
+            raise _unreadable(path / member, err) from err
+    return _tvb_fields(texts, members, path)
+
+
+def _tvb_fields(texts, members, path) -> Dict[str, object]:
+    """Connectome fields from the texts of a TVB connectivity's files."""
     def source(field):
         return f'{os.fspath(path)}: {members[field]}'
 
@@ -345,14 +395,21 @@ def _read_tvb_zip(path: Path) -> Dict[str, object]:
 
 
 def _parse_centres(text: str, source: str = 'centres.txt') -> Tuple[Optional[list], np.ndarray]:
-    """TVB ``centres.txt``: ``label x y z`` per line (the label column may be absent)."""
-    rows = [ln.split() for ln in text.splitlines() if ln.strip()]
-    try:
-        xyz = np.array([r[-3:] for r in rows], dtype=float)
-    except ValueError:
-        raise ValueError(f'{source!r} must hold "label x y z" on each line.') from None
-    labels = [' '.join(r[:-3]) for r in rows]
-    return (labels if all(labels) else None), xyz
+    """TVB ``centres.txt``: ``label x y z`` per line (the label column may be absent).
+
+    A line with extra columns after ``x y z`` (tvb-data's connectivity_66 has a
+    trailing ``None``) is read as TVB reads it: label first, then ``x y z``.
+    """
+    rows = [_centre_row(ln.split(), source) for ln in text.splitlines() if ln.strip()]
+    labels = [lab for lab, _ in rows]
+    return (labels if all(labels) else None), np.array([xyz for _, xyz in rows], dtype=float)
+
+
+def _centre_row(tokens: list, source: str) -> Tuple[str, list]:
+    for label, xyz in ((' '.join(tokens[:-3]), tokens[-3:]), (tokens[0] if tokens else '', tokens[1:4])):
+        if len(xyz) == 3 and all(_is_number(t) for t in xyz):
+            return label, [float(t) for t in xyz]
+    raise ValueError(f'{source!r} must hold "label x y z" on each line; got {" ".join(tokens)!r}.')
 
 
 def load_connectome(path=None, *, weights=None, distances=None, labels=None,
@@ -364,7 +421,9 @@ def load_connectome(path=None, *, weights=None, distances=None, labels=None,
     path : str or path-like, optional
         A connectome file: ``.npz``, ``.mat``, a TVB connectivity ``.zip``, or
         a single weights matrix (``.npy``, ``.txt``, ``.csv``). The format is
-        chosen by the extension.
+        chosen by the extension. A folder (with no such extension) is read as
+        an unzipped TVB connectivity: ``weights.txt``, optional
+        ``tract_lengths.txt`` and ``centres.txt``.
     weights : str, path-like or array_like, optional
         The weights matrix as a ``.npy``/``.txt``/``.csv`` file or an array,
         instead of ``path``.
@@ -392,6 +451,7 @@ def load_connectome(path=None, *, weights=None, distances=None, labels=None,
     --------
     >>> from brainmass import datasets
     >>> conn = datasets.load_connectome('connectivity_76.zip')               # doctest: +SKIP
+    >>> conn = datasets.load_connectome('connectivity_76/')  # unzipped      # doctest: +SKIP
     >>> conn = datasets.load_connectome(weights='w.npy', distances='d.npy')  # doctest: +SKIP
     >>> conn = datasets.load_connectome('sc.mat')                            # doctest: +SKIP
     """
@@ -414,6 +474,11 @@ def _read_fields(path, weights, distances) -> Dict[str, object]:
     if path is None:
         return _read_pair(weights, distances)
     ext = Path(path).suffix.lower()
+    if ext not in SUPPORTED_FORMATS and Path(path).is_dir():
+        if weights is not None or distances is not None:
+            raise ValueError('A TVB connectivity folder holds the whole connectome; do not also '
+                             'pass `weights=` or `distances=`.')
+        return _read_tvb_folder(Path(path))
     if ext not in SUPPORTED_FORMATS:
         raise ValueError(f'Unsupported connectome file {os.fspath(path)!r}: the extension must be one '
                          f'of {", ".join(SUPPORTED_FORMATS)}.')

@@ -96,6 +96,26 @@ def _time_quantity(dt, name: str = 'dt') -> u.Quantity:
     return u.Quantity(mag, unit=u.get_unit(dt))
 
 
+NORMALIZATIONS = ('max', 'log', 'row_sum')
+
+
+def _normalized_weights(w: np.ndarray, kind) -> np.ndarray:
+    """``w`` normalised by ``kind`` (see :meth:`Connectome.normalized`)."""
+    if not isinstance(kind, str) or kind not in NORMALIZATIONS:
+        raise ValueError(f'`kind` must be one of {", ".join(repr(k) for k in NORMALIZATIONS)}; '
+                         f'got {short_repr(kind)}.')
+    if not np.any(w):
+        raise ValueError(f'Cannot normalise (kind={kind!r}): all weights are zero.')
+    if kind == 'max':
+        return w / np.abs(w).max()
+    if (w < 0).any():
+        raise ValueError(f'kind={kind!r} needs non-negative weights; the smallest is {w.min()}.')
+    if kind == 'log':
+        return np.log1p(w) / np.log1p(w.max())
+    sums = w.sum(axis=1, keepdims=True)
+    return np.divide(w, sums, out=np.zeros_like(w), where=sums > 0)
+
+
 def _pearson_fc(x: np.ndarray) -> np.ndarray:
     """Pearson FC of a (T, N) array; constant columns give 0 off-diagonal, 1 on it."""
     if x.shape[0] < 2:
@@ -221,6 +241,45 @@ class Connectome:
         if self.centres is not None:
             rows.append(('centres', 'yes (mm)'))
         return html_table('Connectome', rows)
+
+    def normalized(self, kind: str = 'max') -> 'Connectome':
+        """A new connectome with normalised weights (distances, labels, centres, name unchanged).
+
+        Parameters
+        ----------
+        kind : {'max', 'log', 'row_sum'}
+            * ``'max'``: ``W / max(|W|)`` -- the largest weight becomes 1 (signs kept).
+            * ``'log'``: ``log1p(W) / log1p(max(W))`` -- compresses the orders of
+              magnitude of tractography counts; zeros stay 0, the largest becomes 1.
+              Needs non-negative weights.
+            * ``'row_sum'``: ``W[i, j] / sum_k W[i, k]`` -- each region's total input
+              (``weights[i, :]`` is what region ``i`` receives) becomes 1; a row of
+              zeros (a region with no input) stays zero. Needs non-negative weights.
+
+        Returns
+        -------
+        Connectome
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``kind``, all-zero weights, or negative weights with
+            ``'log'`` / ``'row_sum'``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from brainmass.datasets import Connectome
+        >>> conn = Connectome(np.array([[0., 2.], [6., 0.]]))
+        >>> conn.normalized('max').weights
+        array([[0.        , 0.33333333],
+               [1.        , 0.        ]])
+        >>> conn.normalized('row_sum').weights
+        array([[0., 1.],
+               [1., 0.]])
+        """
+        w = _normalized_weights(self.weights, kind)
+        return dataclasses.replace(self, weights=w)
 
     def save(self, path) -> str:
         """Write the connectome to a ``.npz`` file readable by :func:`load_connectome`.
