@@ -232,15 +232,8 @@ def _check_combinable(parts, name):
     return parts
 
 
-class Sum(Stimulus):
-    """The sum of stimuli (``a + b``)."""
-
-    def __init__(self, parts):
-        flat = []
-        for p in _check_combinable(parts, 'Sum'):
-            flat.extend(p.parts if isinstance(p, Sum) else [p])
-        super().__init__(None, flat[0].target)
-        self.parts = flat
+class _Composite(Stimulus):
+    """Stimuli made of ``parts`` of one unit and region count (checked when combined)."""
 
     @property
     def unit(self):
@@ -250,6 +243,17 @@ class Sum(Stimulus):
     def n_regions(self):
         return next((p.n_regions for p in self.parts if p.n_regions is not None), None)
 
+
+class Sum(_Composite):
+    """The sum of stimuli (``a + b``)."""
+
+    def __init__(self, parts):
+        flat = []
+        for p in _check_combinable(parts, 'Sum'):
+            flat.extend(p.parts if isinstance(p, Sum) else [p])
+        super().__init__(None, flat[0].target)
+        self.parts = flat
+
     def value_at(self, i, t):
         total = self.parts[0].value_at(i, t)
         for p in self.parts[1:]:
@@ -257,7 +261,7 @@ class Sum(Stimulus):
         return total
 
 
-class Sequence(Stimulus):
+class Sequence(_Composite):
     """Stimuli one after another: ``Sequence([(a, 10 * u.ms), (b, None)])``.
 
     Each pair is a stimulus and how long it lasts (the last may be None: to the end of the
@@ -279,14 +283,6 @@ class Sequence(Stimulus):
             start = None if ms is None else start + ms
         super().__init__(None, parts[0].target)
         self.parts, self.bounds = parts, bounds
-
-    @property
-    def unit(self):
-        return self.parts[0].unit
-
-    @property
-    def n_regions(self):
-        return next((p.n_regions for p in self.parts if p.n_regions is not None), None)
 
     def value_at(self, i, t):
         t_ms, tol = _t_ms(i, t), _half_dt_ms()
