@@ -12,22 +12,18 @@ from .orchestration.simulator import Simulator, SimulationDivergedError, InputUn
 from .network import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
                       SigmoidalCoupling, SigmoidalJansenRitCoupling, delay_index, additive_coupling,
                       diffusive_coupling, hyperbolic_tangent_coupling, sigmoidal_coupling,
-                      sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network)
+                      sigmoidal_jansen_rit_coupling, LaplacianConnParam, laplacian_connectivity, Network,
+                      MixedNode)
 from . import analysis, datasets, stimulus, viz
 from .datasets import Connectome, Signal, load_run, process_sequence, save_run, to_numpy
-from .orchestration import objectives
-import sys as _sys
-
-# `import brainmass.objectives` / `from brainmass.objectives import fc_corr`: the same module object
-# as `brainmass.objectives` (it lives at brainmass.orchestration.objectives)
-_sys.modules.setdefault(__name__ + '.objectives', objectives)
-del _sys
+from . import objectives
 from .observation import (BOLDSignal, bold_from_trace, HRFKernel, FirstOrderVolterraHRFKernel, GammaHRFKernel,
                           DoubleExponentialHRFKernel, MixtureOfGammasHRFKernel, TemporalAverage, HRFBold,
                           LeadFieldModel, EEGLeadFieldModel, MEGLeadFieldModel, LeadfieldReadout,
                           compress_vertex_leadfield, build_fixed_orientation_weights)
 from .orchestration.monitors import Observer, BOLDMonitor, AverageMonitor
 from .orchestration.fitter import Fitter, FitResult
+from . import sweep
 
 from .models.legacy import module_getattr as _legacy_getattr
 
@@ -37,7 +33,7 @@ from .models.legacy import module_getattr as _legacy_getattr
 __all__ = [
     '__version__',
     # namespaces
-    'analysis', 'datasets', 'stimulus', 'viz', 'objectives', 'observation',
+    'analysis', 'datasets', 'stimulus', 'viz', 'objectives', 'observation', 'sweep',
     # node models, their registry (list_models, ModelInfo, models_table) and fic_tuning
     *_models_all,
     # the model base class, integrators and shared functions
@@ -49,7 +45,7 @@ __all__ = [
     'Coupling', 'DiffusiveCoupling', 'AdditiveCoupling', 'SigmoidalCoupling', 'HyperbolicTangentCoupling',
     'SigmoidalJansenRitCoupling', 'diffusive_coupling', 'additive_coupling', 'sigmoidal_coupling',
     'hyperbolic_tangent_coupling', 'sigmoidal_jansen_rit_coupling', 'delay_index',
-    'laplacian_connectivity', 'LaplacianConnParam', 'Network',
+    'laplacian_connectivity', 'LaplacianConnParam', 'Network', 'MixedNode',
     # observation models
     'BOLDSignal', 'bold_from_trace', 'HRFKernel', 'FirstOrderVolterraHRFKernel', 'GammaHRFKernel',
     'DoubleExponentialHRFKernel', 'MixtureOfGammasHRFKernel', 'TemporalAverage', 'HRFBold',

@@ -33,7 +33,7 @@ import brainunit as u
 import numpy as np
 
 import brainmass
-from brainmass.orchestration import objectives
+from brainmass import objectives
 from brainmass.orchestration.fitter import Fitter
 
 DT = 1.0 * u.ms

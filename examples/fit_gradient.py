@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import brainmass
-from brainmass.orchestration import objectives
+from brainmass import objectives
 from brainmass.orchestration.fitter import Fitter
 
 #: the generating settings of example_signal (examples/make_example_signal.py)

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fit_gradient import amplitude_mse, load_data, make_model  # noqa: E402
 
-from brainmass.orchestration import objectives  # noqa: E402
+from brainmass import objectives  # noqa: E402
 from brainmass.orchestration.fitter import Fitter  # noqa: E402
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import brainmass
-from brainmass.orchestration import objectives
+from brainmass import objectives
 from brainmass.orchestration.fitter import FitResult, Fitter, trainable_parameters, transform_bounds
 
 N = 4

@@ -13,7 +13,7 @@ import pytest
 import brainmass
 from brainmass import datasets
 from brainmass.datasets._io import unit_from_json, unit_to_json
-from brainmass.orchestration import objectives
+from brainmass import objectives
 from brainmass.orchestration.fitter import FitResult, Fitter
 from _helpers import precision
 

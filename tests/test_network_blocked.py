@@ -1,4 +1,6 @@
 """The blocked (lookahead) delayed read must give exactly what the one-step-at-a-time path gives."""
+import dataclasses
+
 import brainstate
 import braintools
 import brainunit as u
@@ -26,7 +28,7 @@ def _run(force_single_step, case, run_kwargs):
     brainstate.environ.set(dt=0.1 * u.ms)
     net = _network(**case)
     if force_single_step:
-        net._plan['K'] = 1
+        net._plan = dataclasses.replace(net._plan, K=1)
     brainstate.random.seed(7)
     res = brainmass.Simulator(net, dt=0.1 * u.ms).run(23.7 * u.ms, monitors=['node.x', 'node.y'], **run_kwargs)
     return net, {k: np.asarray(u.get_magnitude(res[k])) for k in ('node.x', 'node.y')}

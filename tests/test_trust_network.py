@@ -10,6 +10,7 @@ import pytest
 from _helpers import precision
 
 import brainmass
+from brainmass.network.plan import SparsePlan
 
 
 def _hopf_network(n=8, k=0.5, delays=(1., 15.), coupling='diffusive', **kw):
@@ -51,7 +52,7 @@ def test_stepping_under_another_dt_than_the_buffer_was_sized_for_is_an_error():
             net()
         brainstate.nn.reset_all_states(net)  # a reset under the new dt re-sizes the buffer
         net()
-    assert net.max_delay_steps == net.delay_steps().max() and net._plan['dt_ms'] == 1.0
+    assert net.max_delay_steps == net.delay_steps().max() and net._plan.dt_ms == 1.0
 
 
 # ------------------------------------------------------------ item 2: float64
@@ -63,7 +64,7 @@ def test_network_paths_run_in_float64(float64, case):
         W[0, 1] = W[2, 3] = W[4, 5] = 0.5
         node = brainmass.HopfStep(6, a=0.2, w=0.3, init_x=braintools.init.Constant(0.3))
         net = brainmass.Network(node, conn=W, distance=np.full((6, 6), 0.1), speed=1., coupled_var='x', k=0.5)
-        assert 'sparse' in net._plan
+        assert isinstance(net._plan, SparsePlan)
     else:
         net = _hopf_network(n=4, delays=delays)
     batch = case.startswith('batch')

@@ -250,12 +250,14 @@ def test_objective_unit_mismatch_names_both_units():
 
 
 def test_import_brainmass_objectives():
+    import sys
     mod = importlib.import_module('brainmass.objectives')
     import brainmass.objectives as alias
     from brainmass.objectives import fc_corr
-    import brainmass.orchestration.objectives as real
+    from brainmass.orchestration import objectives as real  # the Fitter's objective library, the same module
     assert mod is alias is real is brainmass.objectives
     assert fc_corr is real.fc_corr
+    assert 'brainmass.orchestration.objectives' not in sys.modules  # one module, no alias entry
 
 
 # ----------------------------------------------------------------------------- datasets

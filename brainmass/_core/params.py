@@ -70,17 +70,17 @@ class ReassignableParams:
 class UnitConst(brainstate.nn.Const):
     """A constant parameter in a declared unit: stored as a magnitude, read as a quantity.
 
+    ``value()`` returns ``Quantity(magnitude, unit)`` (no arithmetic: the compiled
+    program holds the same constant as a plain ``Const``); :meth:`magnitude` the
+    stored number. ``set_value`` takes a quantity (converted to ``unit``; another
+    dimension is a ValueError) or a plain number (read in ``unit``).
+
     Parameters
     ----------
     magnitude : array_like
         The value as a plain number / array in ``unit``.
     unit : brainunit.Unit
         The declared unit.
-
-    ``value()`` returns ``Quantity(magnitude, unit)`` (no arithmetic: the compiled
-    program holds the same constant as a plain ``Const``); :meth:`magnitude` the
-    stored number. ``set_value`` takes a quantity (converted to ``unit``; another
-    dimension is a ValueError) or a plain number (read in ``unit``).
 
     Examples
     --------

@@ -30,7 +30,9 @@ has its own signature declares its keyword names in ``update_inputs`` and
 whether it takes inputs as functions (``stage_inputs``); a subclass that
 overrides ``update`` without declaring them gets, once at class definition,
 the names of its signature (``update(*inputs)``: the standard mapping) and
-plain-value inputs.
+plain-value inputs. A model that reads an input in another unit than its
+variable's declares ``inputs_in_state_units = False`` (the Simulator then
+leaves the unit check to the model).
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ import jax.numpy as jnp
 from .display import value_text
 from .integrators import INTEGRATORS, exp_euler_step, get_integrator
 from .params import ReassignableParams, UnitConst
-from .units import same_dim, time_to_ms, unit_name
+from .units import param_magnitude, same_dim, time_to_ms, unit_name
 from .validation import (INIT_KINDS, as_numeric, broadcasts_to, check_fits_shape, check_in_size, check_values,
                          checked_param)
 
@@ -90,6 +92,10 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
     #: whether ``update`` takes an input given as a function of the stage state (how a Network passes
     #: its coupling, so the integrator re-evaluates it at every stage)
     stage_inputs: bool = True
+    #: whether every input is read in the unit of the variable it drives (``unit_of(var)``; plain numbers
+    #: in that unit), so a Simulator can check an input's unit before the trace. A class converting its
+    #: inputs otherwise declares False (one that overrides ``_in_var_unit`` without declaring it gets False)
+    inputs_in_state_units: bool = True
     #: registry metadata (see :func:`brainmass.list_models`)
     category: str = ''
     use_case: str = ''
@@ -102,6 +108,8 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
                 cls.update_inputs = _update_keywords(cls.update)
             if 'stage_inputs' not in cls.__dict__:
                 cls.stage_inputs = False  # plain values, unless the class says otherwise
+        if '_in_var_unit' in cls.__dict__ and 'inputs_in_state_units' not in cls.__dict__:
+            cls.inputs_in_state_units = False  # its own unit conversion, unless the class says otherwise
         if cls.state_vars:
             cls.coupling_keyword()  # the declared routing names an input of update (TypeError otherwise)
         if cls.state_vars and not cls.__name__.startswith('_'):
@@ -157,7 +165,7 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
         return key if key in self.state_vars else None
 
     def _set_noise(self, var, module):
-        from ..noise import Noise
+        from .noise import Noise
         noise_vars = self.__dict__.setdefault('_noise_vars', [])
         if module is None:
             super().__setattr__(f'noise_{var}', None)
@@ -239,19 +247,7 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
 
     def _param_magnitude(self, value, name, unit):
         """A parameter value as a plain magnitude in ``unit`` (``None``: dimensionless)."""
-        owner = type(self).__name__
-        if isinstance(value, u.Quantity):
-            if unit is None:
-                if not same_dim(u.get_unit(value), None):
-                    raise ValueError(f'`{name}` of {owner} is dimensionless; got a quantity in '
-                                     f'{unit_name(value)}.')
-                value = u.maybe_decimal(value)  # e.g. 0.641 / (u.ms * u.Hz) -> 641.
-            else:
-                if not u.get_unit(value).has_same_dim(unit):
-                    raise ValueError(f'`{name}` of {owner} must be in units of {unit}; '
-                                     f'got {unit_name(value)}.')
-                value = u.get_magnitude(value.to(unit))
-        return value
+        return param_magnitude(value, unit, name, type(self).__name__)
 
     def _reassigned_param(self, name, value, old):
         """``node.<param> = value`` after construction: checked as the constructor checked it."""

@@ -12,7 +12,8 @@ import brainunit as u
 import jax
 import numpy as np
 
-__all__ = ['is_traced', 'time_to_ms', 'as_quantity', 'in_unit', 'same_dim', 'unit_name', 'unit_phrase', 'strip']
+__all__ = ['is_traced', 'time_to_ms', 'as_quantity', 'in_unit', 'same_dim', 'unit_name', 'unit_phrase', 'strip',
+           'magnitude', 'to_unit', 'param_magnitude']
 
 
 def is_traced(x) -> bool:
@@ -24,14 +25,77 @@ def is_traced(x) -> bool:
 def time_to_ms(value, name: str = 'time'):
     """Return a time as a plain number (or array) of milliseconds.
 
-    Plain numbers are read as milliseconds; quantities must carry time units.
+    Plain numbers are read as milliseconds; quantities must carry time units (TypeError otherwise).
     """
-    if isinstance(value, u.Quantity):
-        if not u.get_unit(value).has_same_dim(u.ms):
-            raise TypeError(f"`{name}` must be a time (e.g. 0.1 * u.ms); got a quantity in "
-                            f"{unit_name(value)}.")
-        return u.get_magnitude(value.to(u.ms))
-    return value
+    return to_unit(value, u.ms, name, what='a time', example='0.1 * u.ms', error=TypeError)
+
+
+def magnitude(x):
+    """Magnitude of a quantity in its own unit, whatever that is; anything else passes through.
+
+    For values whose unit is known or irrelevant (a signal's unit is stripped). To read a value
+    in a given unit use :func:`to_unit`.
+
+    Examples
+    --------
+    >>> import brainunit as u
+    >>> from brainmass._core.units import magnitude
+    >>> float(magnitude(3. * u.mV)), magnitude(2.)
+    (3.0, 2.0)
+    """
+    return u.get_magnitude(x) if isinstance(x, u.Quantity) else x
+
+
+def to_unit(value, unit, name: str, *, what: str, example: str, owner=None, error=ValueError):
+    """Magnitude of ``value`` in ``unit``: quantities are converted, plain numbers are already in it.
+
+    A quantity of another dimension raises ``error`` (default ValueError):
+    ``"`name` [of owner] must be <what> (e.g. <example>); got a quantity in <its unit>."``
+
+    Examples
+    --------
+    >>> import brainunit as u
+    >>> from brainmass._core.units import to_unit
+    >>> float(to_unit(2. * u.second, u.ms, 'period', what='a time', example='4 * u.ms'))
+    2000.0
+    >>> to_unit(4. * u.mV, u.ms, 'period', what='a time', example='4 * u.ms')
+    Traceback (most recent call last):
+    ...
+    ValueError: `period` must be a time (e.g. 4 * u.ms); got a quantity in mV.
+    """
+    if not isinstance(value, u.Quantity):
+        return value
+    if not u.get_unit(value).has_same_dim(unit):
+        label = f'`{name}`' if owner is None else f'`{name}` of {owner}'
+        raise error(f'{label} must be {what} (e.g. {example}); got a quantity in {unit_name(value)}.')
+    return u.get_magnitude(value.to(unit))
+
+
+def param_magnitude(value, unit, name: str, owner: str):
+    """A model parameter as a plain magnitude in ``unit`` (``None``: dimensionless).
+
+    Plain numbers are already in ``unit``; quantities are converted (a dimensionless quantity
+    such as ``0.641 / (u.ms * u.Hz)`` is read as its decimal value, 641). A quantity of another
+    dimension raises ValueError: ``"`name` of owner must be in units of <unit>; got <its unit>."``,
+    or ``"... is dimensionless; got a quantity in <its unit>."``.
+
+    Examples
+    --------
+    >>> import brainunit as u
+    >>> from brainmass._core.units import param_magnitude
+    >>> float(param_magnitude(0.98 * u.second, u.second, 'tau', 'BOLDSignal'))
+    0.98
+    """
+    if not isinstance(value, u.Quantity):
+        return value
+    unit = None if unit is None else u.get_unit(unit)
+    if unit is None or unit.is_unitless:
+        if not same_dim(u.get_unit(value), None):
+            raise ValueError(f'`{name}` of {owner} is dimensionless; got a quantity in {unit_name(value)}.')
+        return u.maybe_decimal(value)
+    if not u.get_unit(value).has_same_dim(unit):
+        raise ValueError(f'`{name}` of {owner} must be in units of {unit}; got {unit_name(value)}.')
+    return u.get_magnitude(value.to(unit))
 
 
 def as_quantity(value, unit):

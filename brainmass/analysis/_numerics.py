@@ -1,4 +1,4 @@
-"""Guarded arithmetic shared by the analysis functions and :mod:`brainmass.orchestration.objectives`.
+"""Guarded arithmetic shared by the analysis functions and :mod:`brainmass.objectives`.
 
 A guarded root or division must keep a NaN (a diverged series gives a NaN
 result, never a perfect one) and have a finite gradient where the plain

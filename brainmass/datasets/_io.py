@@ -501,8 +501,8 @@ def load_run(path, *, with_meta: bool = False):
     check_bool(with_meta, 'with_meta')
     header, arrays, format = _read(path)
     if header['kind'] != 'run':
-        raise ValueError(f'{os.fspath(path)!r} holds a {header["kind"]} result, not a simulation run: '
-                         f'read it with FitResult.load.')
+        raise ValueError(f'{os.fspath(path)!r} holds {_KIND_TEXT.get(header["kind"], header["kind"])}, '
+                         f'not a simulation run.')
     source = repr(os.fspath(path))
     result = _decode(header['trees']['result'], arrays, source)
     if not with_meta:
@@ -541,12 +541,45 @@ def load_fit(path) -> dict:
     """The fields saved by :func:`save_fit`: ``{'best_loss': ..., 'best_params': {...}, ...}``."""
     header, arrays, _ = _read(path)
     if header['kind'] != 'fit':
-        raise ValueError(f'{os.fspath(path)!r} holds a simulation run, not a FitResult: read it with '
-                         f'brainmass.datasets.load_run.')
+        raise ValueError(f'{os.fspath(path)!r} holds {_KIND_TEXT.get(header["kind"], header["kind"])}, '
+                         f'not a FitResult.')
     source = repr(os.fspath(path))
     fields = dict(header['meta']['fit'])
     fields.update({k: _decode(header['trees'][k], arrays, source) for k in _FIT_TREES})
     return fields
+
+
+def save_sweep(path, axes: dict, metrics: dict, info: dict) -> str:
+    """Write a sweep's table to an ``.npz`` file: ``axes`` ``{name: (kind, values)}`` (values a
+    numpy array or a Quantity), ``metrics`` ``{name: array or Quantity}``, ``info`` (JSON-ready)."""
+    path = _check_path(path)
+    _resolve_format(path, 'npz')
+    arrays = {}
+    trees = {'coords': _encode({n: v for n, (_, v) in axes.items()}, '`coords`', 'coords:', arrays),
+             'metrics': _encode(dict(metrics), '`metrics`', 'metrics:', arrays)}
+    meta = {'axes': [[n, kind] for n, (kind, _) in axes.items()], 'info': info, 'versions': _versions(),
+            'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
+    return _write(path, 'npz', _header('sweep', 'npz', trees, meta), arrays)
+
+
+def load_sweep(path) -> dict:
+    """``{'axes': {name: (kind, values)}, 'metrics': {...}, 'info': {...}, 'versions': {...}}`` of
+    a file written by :func:`save_sweep`."""
+    header, arrays, _ = _read(path)
+    if header['kind'] != 'sweep':
+        raise ValueError(f'{os.fspath(path)!r} holds {_KIND_TEXT.get(header["kind"], header["kind"])}, '
+                         f'not a SweepResult.')
+    source = repr(os.fspath(path))
+    coords = _decode(header['trees']['coords'], arrays, source)
+    meta = header['meta']
+    return {'axes': {n: (kind, coords[n]) for n, kind in meta['axes']},
+            'metrics': _decode(header['trees']['metrics'], arrays, source),
+            'info': meta['info'], 'versions': meta.get('versions', {})}
+
+
+_KIND_TEXT = {'run': 'a simulation run (read it with brainmass.datasets.load_run)',
+              'fit': 'a FitResult (read it with brainmass.FitResult.load)',
+              'sweep': 'a SweepResult (read it with brainmass.sweep.SweepResult.load)'}
 
 
 # =============================================================================

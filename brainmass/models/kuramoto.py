@@ -76,7 +76,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.step import StepModel
-from .._core.units import unit_name
+from .._core.units import to_unit
 from .._core.validation import check_choice
 
 __all__ = ['KuramotoNetwork']
@@ -87,10 +87,8 @@ _TWO_PI = 2. * math.pi
 def _angular(value, name):
     """rad/ms from a plain number (already rad/ms) or a frequency quantity (2 pi f)."""
     if isinstance(value, u.Quantity):
-        if not u.get_unit(value).has_same_dim(u.Hz):
-            raise ValueError(f'`{name}` must be an angular frequency in rad/ms (plain number) or a '
-                             f'frequency quantity such as 10 * u.Hz; got {unit_name(value)}.')
-        return _TWO_PI * u.get_magnitude(value.to(u.kHz))
+        return _TWO_PI * to_unit(value, u.kHz, name, example='10 * u.Hz',
+                                 what='an angular frequency in rad/ms (plain number) or a frequency quantity')
     return value
 
 

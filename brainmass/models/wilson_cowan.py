@@ -45,12 +45,19 @@ localized populations of model neurons. *Biophys. J.* 12, 1-24.
 """
 from __future__ import annotations
 
+import inspect
+
 import brainunit as u
 import jax.numpy as jnp
 
 from .._core.step import StepModel
 
 __all__ = ['WilsonCowanStep', 'shifted_sigmoid']
+
+#: time constants, gains and thresholds of the E and I populations (constructor order, defaults)
+POPULATION_PARAMS = dict(tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8, a_I=1.0, theta_I=4.0)
+#: the four local weights, named w<source><target>
+WEIGHT_PARAMS = dict(wEE=12., wIE=4., wEI=13., wII=11.)
 
 
 def shifted_sigmoid(x, a, theta):
@@ -92,32 +99,25 @@ class WilsonCowanStep(StepModel):
     category = 'population rate'
     use_case = 'E-I rate dynamics; oscillations and bistability; resting-state networks'
 
-    def __init__(self, in_size, tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8,
-                 a_I=1.0, theta_I=4.0, wEE=12., wIE=4., wEI=13., wII=11., r=1., *,
-                 noise_E=None, noise_I=None, init_rE=0., init_rI=0., method='exp_euler',
-                 name=None, **aliases):
-        noise = dict(rE=aliases.pop('noise_rE', noise_E), rI=aliases.pop('noise_rI', noise_I))
-        super().__init__(in_size, method=method, name=name, noise=noise,
-                         init=dict(rE=init_rE, rI=init_rI), **aliases)
-        self._population_params(tau_E, tau_I, a_E, theta_E, a_I, theta_I)
-        self._weight_params(wEE, wIE, wEI, wII, r)
+    #: the model parameters of the constructor, in order, with their defaults: a default in ms
+    #: declares a time constant (plain numbers are ms, > 0), a number a dimensionless parameter.
+    #: A variant declares its own dict (wilson_cowan_variants.py); its constructor is built from
+    #: it (:func:`wilson_cowan_init`), so its signature is ``(in_size, <parameters>, *,
+    #: noise_<E|I|...>=None, init_<var>=0., method='exp_euler', name=None, **aliases)``.
+    model_params = {**POPULATION_PARAMS, **WEIGHT_PARAMS, 'r': 1.}
 
-    def _population_params(self, tau_E, tau_I, a_E, theta_E, a_I, theta_I):
-        """Time constants, gains and thresholds of the E and I populations (shared by the family)."""
-        self.tau_E = self.time_param(tau_E, 'tau_E')
-        self.tau_I = self.time_param(tau_I, 'tau_I')
-        self.a_E = self.param(a_E, 'a_E')
-        self.theta_E = self.param(theta_E, 'theta_E')
-        self.a_I = self.param(a_I, 'a_I')
-        self.theta_I = self.param(theta_I, 'theta_I')
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if '__init__' not in cls.__dict__:  # a variant: its constructor from its declared parameters
+            cls.__init__ = wilson_cowan_init(cls)
 
-    def _weight_params(self, wEE, wIE, wEI, wII, r):
-        """The four local weights (w<source><target>) and the refractory factor (shared by the family)."""
-        self.wEE = self.param(wEE, 'wEE')
-        self.wIE = self.param(wIE, 'wIE')
-        self.wEI = self.param(wEI, 'wEI')
-        self.wII = self.param(wII, 'wII')
-        self.r = self.param(r, 'r')
+    def _set_params(self, values):
+        """Check and store the declared parameters (``{name: value}``, in ``model_params`` order)."""
+        for name, value in values.items():
+            if _is_time(type(self).model_params.get(name)):
+                setattr(self, name, self.time_param(value, name))
+            else:
+                setattr(self, name, self.param(value, name))
 
     def F_E(self, x):
         return shifted_sigmoid(x, self.a_E.value(), self.theta_E.value())
@@ -143,3 +143,52 @@ class WilsonCowanStep(StepModel):
 
     def output(self):
         return self.rE.value
+
+
+def _is_time(default) -> bool:
+    return isinstance(default, u.Quantity) and u.get_unit(default).has_same_dim(u.ms)
+
+
+def wilson_cowan_init(cls):
+    """The ``__init__`` of a Wilson-Cowan class, built from its ``model_params`` and ``state_vars``.
+
+    Signature: ``(self, in_size, <model_params in order, with their defaults>, *, noise_<key>=None
+    for each state (key: its ``noise_aliases`` name, e.g. ``E`` for ``rE``, else the variable),
+    init_<var>=0. for each state, method='exp_euler', name=None, **aliases)``; ``noise_<var>``
+    and ``<var>_init`` spellings pass through ``aliases``, as for any :class:`StepModel`, and an
+    unknown keyword is a TypeError. The parameters are checked and stored by ``_set_params``,
+    after the :class:`StepModel` set-up.
+    """
+    noise_keys = {var: next((key for key, target in cls.noise_aliases.items() if target == var), var)
+                  for var in cls.state_vars}
+    P = inspect.Parameter
+    signature = inspect.Signature(
+        [P('self', P.POSITIONAL_OR_KEYWORD), P('in_size', P.POSITIONAL_OR_KEYWORD)]
+        + [P(name, P.POSITIONAL_OR_KEYWORD, default=default) for name, default in cls.model_params.items()]
+        + [P(f'noise_{key}', P.KEYWORD_ONLY, default=None) for key in noise_keys.values()]
+        + [P(f'init_{var}', P.KEYWORD_ONLY, default=0.) for var in cls.state_vars]
+        + [P('method', P.KEYWORD_ONLY, default='exp_euler'), P('name', P.KEYWORD_ONLY, default=None),
+           P('aliases', P.VAR_KEYWORD)])
+
+    def __init__(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f'{type(self).__name__}(): {err}') from None
+        bound.apply_defaults()
+        given = bound.arguments
+        aliases = dict(given['aliases'])
+        noise = {var: aliases.pop(f'noise_{var}', given[f'noise_{key}']) for var, key in noise_keys.items()}
+        init = {var: given[f'init_{var}'] for var in cls.state_vars}
+        super(WilsonCowanStep, self).__init__(given['in_size'], method=given['method'], name=given['name'],
+                                              noise=noise, init=init, **aliases)
+        self._set_params({name: given[name] for name in cls.model_params})
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = f'{cls.__qualname__}.__init__'
+    __init__.__module__ = cls.__module__
+    __init__.__doc__ = f'Build a {cls.__name__} (parameters: see the class docstring).'
+    return __init__
+
+
+WilsonCowanStep.__init__ = wilson_cowan_init(WilsonCowanStep)

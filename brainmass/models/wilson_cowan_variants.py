@@ -174,34 +174,31 @@ inhibition in visual cortex. *Nat. Neurosci.* 16, 1068-1076. doi:10.1038/nn.3446
 """
 from __future__ import annotations
 
+import functools
+
 import brainstate
 import brainunit as u
 import jax.numpy as jnp
 import numpy as np
 
-from .._core.step import StepModel
+from .._core.integrators import INTEGRATORS, exp_euler_step
 from .._core.units import time_to_ms
-from .wilson_cowan import WilsonCowanStep, shifted_sigmoid
+from .wilson_cowan import POPULATION_PARAMS, WEIGHT_PARAMS, WilsonCowanStep, shifted_sigmoid
 
 __all__ = ['WilsonCowanNoSaturationStep', 'WilsonCowanSymmetricStep', 'WilsonCowanSimplifiedStep',
            'WilsonCowanLinearStep', 'WilsonCowanDivisiveStep', 'WilsonCowanDivisiveInputStep',
            'WilsonCowanDelayedStep', 'WilsonCowanAdaptiveStep', 'WilsonCowanThreePopulationStep',
            'shifted_relu']
 
+# Each variant declares its constructor's parameters in ``model_params`` (name -> default, in order;
+# a default in ms is a time constant); WilsonCowanStep builds the constructor from it, with the
+# noise_<E|I|...> / init_<var> keywords of its states (wilson_cowan.wilson_cowan_init).
+_BASE = WilsonCowanStep.model_params
+
 
 def shifted_relu(x, a, theta):
     r""":math:`[a(x-\theta)]_+ - [-a\theta]_+`: threshold-linear with :math:`F(0) = 0`."""
     return jnp.maximum(a * (x - theta), 0.) - jnp.maximum(-a * theta, 0.)
-
-
-def _setup(model, in_size, noise, init, method, name, aliases):
-    """StepModel set-up for variants with their own parameter set.
-
-    ``noise`` / ``init`` are keyed by state variable; ``noise_<var>`` spellings
-    in ``aliases`` (e.g. ``noise_rE``) are accepted like in WilsonCowanStep.
-    """
-    noise = {var: aliases.pop(f'noise_{var}', module) for var, module in noise.items()}
-    StepModel.__init__(model, in_size, method=method, name=name, noise=noise, init=init, **aliases)
 
 
 class WilsonCowanNoSaturationStep(WilsonCowanStep):
@@ -218,14 +215,10 @@ class WilsonCowanNoSaturationStep(WilsonCowanStep):
     """
 
     use_case = 'Wilson-Cowan rate dynamics without refractoriness'
+    model_params = {**POPULATION_PARAMS, **WEIGHT_PARAMS}
 
-    def __init__(self, in_size, tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8, a_I=1.0,
-                 theta_I=4.0, wEE=12., wIE=4., wEI=13., wII=11., *, noise_E=None, noise_I=None,
-                 init_rE=0., init_rI=0., method='exp_euler', name=None, **aliases):
-        super().__init__(in_size, tau_E=tau_E, tau_I=tau_I, a_E=a_E, theta_E=theta_E, a_I=a_I,
-                         theta_I=theta_I, wEE=wEE, wIE=wIE, wEI=wEI, wII=wII, r=0., noise_E=noise_E,
-                         noise_I=noise_I, init_rE=init_rE, init_rI=init_rI, method=method, name=name,
-                         **aliases)
+    def _set_params(self, values):
+        super()._set_params({**values, 'r': 0.})  # the base model's r, fixed at 0
 
     def drE(self, rE, rI, inp):
         return (-rE + self.F_E(self.input_E(rE, rI, inp))) / (self.magnitude('tau_E') * u.ms)
@@ -252,16 +245,7 @@ class WilsonCowanSymmetricStep(WilsonCowanStep):
     """
 
     use_case = 'Wilson-Cowan with identical E and I response functions'
-
-    def __init__(self, in_size, tau=1. * u.ms, a=1.2, theta=2.8, wEE=12., wIE=4., wEI=13., wII=11.,
-                 r=1., *, noise_E=None, noise_I=None, init_rE=0., init_rI=0., method='exp_euler',
-                 name=None, **aliases):
-        _setup(self, in_size, dict(rE=noise_E, rI=noise_I), dict(rE=init_rE, rI=init_rI), method, name,
-               aliases)
-        self.tau = self.time_param(tau, 'tau')
-        self.a = self.param(a, 'a')
-        self.theta = self.param(theta, 'theta')
-        self._weight_params(wEE, wIE, wEI, wII, r)
+    model_params = {'tau': 1. * u.ms, 'a': 1.2, 'theta': 2.8, **WEIGHT_PARAMS, 'r': 1.}
 
     def F_E(self, x):
         return shifted_sigmoid(x, self.a.value(), self.theta.value())
@@ -300,16 +284,7 @@ class WilsonCowanSimplifiedStep(WilsonCowanStep):
     """
 
     use_case = 'minimal E-I rate model with two weights'
-
-    def __init__(self, in_size, tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8, a_I=1.0,
-                 theta_I=4.0, w_exc=8., w_inh=12., r=1., *, noise_E=None, noise_I=None, init_rE=0.,
-                 init_rI=0., method='exp_euler', name=None, **aliases):
-        _setup(self, in_size, dict(rE=noise_E, rI=noise_I), dict(rE=init_rE, rI=init_rI), method, name,
-               aliases)
-        self._population_params(tau_E, tau_I, a_E, theta_E, a_I, theta_I)
-        self.w_exc = self.param(w_exc, 'w_exc')
-        self.w_inh = self.param(w_inh, 'w_inh')
-        self.r = self.param(r, 'r')
+    model_params = {**POPULATION_PARAMS, 'w_exc': 8., 'w_inh': 12., 'r': 1.}
 
     def input_E(self, rE, rI, inp):
         return self.w_exc.value() * rE - self.w_inh.value() * rI + inp
@@ -357,15 +332,7 @@ class WilsonCowanDivisiveStep(WilsonCowanStep):
     """
 
     use_case = 'E-I rate model with divisive (shunting) inhibition / gain control'
-
-    def __init__(self, in_size, tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8, a_I=1.0,
-                 theta_I=4.0, wEE=12., wIE=4., wEI=13., wII=11., r=1., wIE_div=1.0, *, noise_E=None,
-                 noise_I=None, init_rE=0., init_rI=0., method='exp_euler', name=None, **aliases):
-        super().__init__(in_size, tau_E=tau_E, tau_I=tau_I, a_E=a_E, theta_E=theta_E, a_I=a_I,
-                         theta_I=theta_I, wEE=wEE, wIE=wIE, wEI=wEI, wII=wII, r=r, noise_E=noise_E,
-                         noise_I=noise_I, init_rE=init_rE, init_rI=init_rI, method=method, name=name,
-                         **aliases)
-        self.wIE_div = self.param(wIE_div, 'wIE_div')
+    model_params = {**_BASE, 'wIE_div': 1.0}
 
     def input_E(self, rE, rI, inp):
         excitation = (self.wEE.value() * rE + inp) / (1. + self.wIE_div.value() * rI)
@@ -391,19 +358,14 @@ class WilsonCowanDivisiveInputStep(WilsonCowanStep):
     """
 
     use_case = 'E-I rate model with input normalisation'
+    model_params = {**_BASE, 'sigma_E': 1.0, 'sigma_I': 1.0}
 
-    def __init__(self, in_size, tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8, a_I=1.0,
-                 theta_I=4.0, wEE=12., wIE=4., wEI=13., wII=11., r=1., sigma_E=1.0, sigma_I=1.0, *,
-                 noise_E=None, noise_I=None, init_rE=0., init_rI=0., method='exp_euler', name=None,
-                 **aliases):
-        super().__init__(in_size, tau_E=tau_E, tau_I=tau_I, a_E=a_E, theta_E=theta_E, a_I=a_I,
-                         theta_I=theta_I, wEE=wEE, wIE=wIE, wEI=wEI, wII=wII, r=r, noise_E=noise_E,
-                         noise_I=noise_I, init_rE=init_rE, init_rI=init_rI, method=method, name=name,
-                         **aliases)
-        self.sigma_E = self.param(jnp.inf if sigma_E is None else sigma_E, 'sigma_E',
-                                  positive=True, allow_inf=True)
-        self.sigma_I = self.param(jnp.inf if sigma_I is None else sigma_I, 'sigma_I',
-                                  positive=True, allow_inf=True)
+    def _set_params(self, values):
+        sigmas = {name: values.pop(name) for name in ('sigma_E', 'sigma_I')}
+        super()._set_params(values)
+        for name, value in sigmas.items():  # None: infinity (no normalisation)
+            setattr(self, name, self.param(jnp.inf if value is None else value, name, positive=True,
+                                           allow_inf=True))
 
     @staticmethod
     def normalise(inp, sigma):
@@ -434,24 +396,21 @@ class WilsonCowanDelayedStep(WilsonCowanStep):
     """
 
     use_case = 'Wilson-Cowan with local synaptic delays (delay-induced oscillations)'
+    model_params = {**_BASE, 'delay_EE': 1. * u.ms, 'delay_IE': 1. * u.ms, 'delay_EI': 1. * u.ms,
+                    'delay_II': 1. * u.ms}
 
-    def __init__(self, in_size, tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8, a_I=1.0,
-                 theta_I=4.0, wEE=12., wIE=4., wEI=13., wII=11., r=1., delay_EE=1. * u.ms,
-                 delay_IE=1. * u.ms, delay_EI=1. * u.ms, delay_II=1. * u.ms, *, noise_E=None,
-                 noise_I=None, init_rE=0., init_rI=0., method='exp_euler', name=None, **aliases):
-        super().__init__(in_size, tau_E=tau_E, tau_I=tau_I, a_E=a_E, theta_E=theta_E, a_I=a_I,
-                         theta_I=theta_I, wEE=wEE, wIE=wIE, wEI=wEI, wII=wII, r=r, noise_E=noise_E,
-                         noise_I=noise_I, init_rE=init_rE, init_rI=init_rI, method=method, name=name,
-                         **aliases)
+    def _set_params(self, values):
+        """The rate parameters as the base's; the delays as static ms (not Params: they set shapes)."""
+        delays = {key: values.pop(f'delay_{key}') for key in ('EE', 'IE', 'EI', 'II')}
+        super()._set_params(values)
         self.delays = {}
-        for key, value in (('EE', delay_EE), ('IE', delay_IE), ('EI', delay_EI), ('II', delay_II)):
+        for key, value in delays.items():
             ms = float(np.asarray(time_to_ms(value, f'delay_{key}')))
             if not 0. <= ms < np.inf:
                 raise ValueError(f'`delay_{key}` of {type(self).__name__} must be a finite time >= 0; '
                                  f'got {value!r}.')
             self.delays[key] = ms
         self._delay_steps = {}
-        self._lagged = None
 
     # ring buffer of (rE, rI): slot n % L holds the state at step n
     def init_state(self, batch_size=None, **kwargs):
@@ -476,32 +435,58 @@ class WilsonCowanDelayedStep(WilsonCowanStep):
             else:
                 setattr(self, attr, brainstate.ShortTermState(value))
 
-    def update(self, *inputs, **named):
-        """Store the current state, read the delayed ones, take one step; return rE."""
+    def _push_history(self):
+        """Store the current state in the ring buffer; return the delayed rates ``{'EE': rE(t - d_EE), ...}``
+        of the connections delayed by at least one step (the others read the current, stage state)."""
         size = self.history_rE.value.shape[0]
         p = self.history_pointer.value
         hist = {'E': self.history_rE.value.at[p].set(self.rE.value),
                 'I': self.history_rI.value.at[p].set(self.rI.value)}
         self.history_rE.value, self.history_rI.value = hist['E'], hist['I']
         self.history_pointer.value = (p + 1) % size
-        self._lagged = {key: hist[key[0]][(p - steps) % size]
-                        for key, steps in self._delay_steps.items() if steps > 0}
-        try:
-            self.integrate(*inputs, **named)
-        finally:
-            self._lagged = None
+        return {key: hist[key[0]][(p - steps) % size] for key, steps in self._delay_steps.items() if steps > 0}
+
+    def update(self, *inputs, **named):
+        """Store the current state, read the delayed ones, take one step; return rE.
+
+        The step is :meth:`StepModel.integrate`'s, with the right-hand side given the delayed rates
+        as an argument (``_delayed_rhs``).
+        """
+        lagged = self._push_history()
+        t = brainstate.environ.get('t', 0. * u.ms)
+        inp = self._gather_inputs(inputs, named)
+        rhs = functools.partial(self._delayed_rhs, inputs=inp, lagged=lagged)
+        y = self.state_dict()
+        if self.method == 'exp_euler':
+            new = exp_euler_step(rhs, y, t)
+        else:
+            new = INTEGRATORS[self.method](lambda s, t_: {v: rhs(v, s) for v in self.state_vars}, y, t)
+        for var in self.state_vars:
+            getattr(self, var).value = self._clip(var, new[var])
         return self.output()
 
-    def _lag(self, key, current):
-        """The source rate seen through connection ``key`` (current value when undelayed)."""
-        lagged = self._lagged or {}
-        return lagged.get(key, current)
+    def _delayed_rhs(self, var, state, inputs, lagged):
+        """d var/dt at ``state`` with the delayed rates ``lagged`` (``{}``: every connection undelayed).
 
-    def input_E(self, rE, rI, inp):
-        return self.wEE.value() * self._lag('EE', rE) - self.wIE.value() * self._lag('IE', rI) + inp
+        ``inputs`` maps each variable to its input (a value, or a function of the stage state).
+        """
+        rE, rI = state['rE'], state['rI']
+        inp = inputs[var](state) if callable(inputs[var]) else inputs[var]
+        if var == 'rE':
+            drive = (1. - self.r.value() * rE) * self.F_E(self.input_E(rE, rI, inp, lagged))
+            return (-rE + drive) / (self.magnitude('tau_E') * u.ms)
+        drive = (1. - self.r.value() * rI) * self.F_I(self.input_I(rE, rI, inp, lagged))
+        return (-rI + drive) / (self.magnitude('tau_I') * u.ms)
 
-    def input_I(self, rE, rI, inp):
-        return self.wEI.value() * self._lag('EI', rE) - self.wII.value() * self._lag('II', rI) + inp
+    def input_E(self, rE, rI, inp, lagged=None):
+        """Net input to E, each source read through its delay (``lagged``; current value when undelayed)."""
+        lag = lagged or {}
+        return self.wEE.value() * lag.get('EE', rE) - self.wIE.value() * lag.get('IE', rI) + inp
+
+    def input_I(self, rE, rI, inp, lagged=None):
+        """Net input to I, each source read through its delay (``lagged``; current value when undelayed)."""
+        lag = lagged or {}
+        return self.wEI.value() * lag.get('EI', rE) - self.wII.value() * lag.get('II', rI) + inp
 
 
 class WilsonCowanAdaptiveStep(WilsonCowanStep):
@@ -526,20 +511,7 @@ class WilsonCowanAdaptiveStep(WilsonCowanStep):
 
     state_vars = ('rE', 'rI', 'aE', 'aI')
     use_case = 'E-I rate model with spike-frequency adaptation (slow oscillations, UP/DOWN states)'
-
-    def __init__(self, in_size, tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8, a_I=1.0,
-                 theta_I=4.0, wEE=12., wIE=4., wEI=13., wII=11., r=1., tau_aE=100. * u.ms,
-                 tau_aI=80. * u.ms, b_E=1.0, b_I=0.0, *, noise_E=None, noise_I=None, noise_aE=None,
-                 noise_aI=None, init_rE=0., init_rI=0., init_aE=0., init_aI=0., method='exp_euler',
-                 name=None, **aliases):
-        _setup(self, in_size, dict(rE=noise_E, rI=noise_I, aE=noise_aE, aI=noise_aI),
-               dict(rE=init_rE, rI=init_rI, aE=init_aE, aI=init_aI), method, name, aliases)
-        self._population_params(tau_E, tau_I, a_E, theta_E, a_I, theta_I)
-        self._weight_params(wEE, wIE, wEI, wII, r)
-        self.tau_aE = self.time_param(tau_aE, 'tau_aE')
-        self.tau_aI = self.time_param(tau_aI, 'tau_aI')
-        self.b_E = self.param(b_E, 'b_E')
-        self.b_I = self.param(b_I, 'b_I')
+    model_params = {**_BASE, 'tau_aE': 100. * u.ms, 'tau_aI': 80. * u.ms, 'b_E': 1.0, 'b_I': 0.0}
 
     def drE(self, rE, rI, aE, inp):
         return super().drE(rE, rI, inp - aE)
@@ -578,24 +550,8 @@ class WilsonCowanThreePopulationStep(WilsonCowanStep):
     state_vars = ('rE', 'rI', 'rM')
     noise_aliases = {'E': 'rE', 'I': 'rI', 'M': 'rM'}
     use_case = 'E / PV / SOM-like three-population rate model (disinhibition, gain control)'
-
-    def __init__(self, in_size, tau_E=1. * u.ms, tau_I=1. * u.ms, a_E=1.2, theta_E=2.8, a_I=1.0,
-                 theta_I=4.0, wEE=12., wIE=4., wEI=13., wII=11., r=1., tau_M=2. * u.ms, a_M=1.0,
-                 theta_M=4.0, wEM=10., wME=2., wMI=2., wIM=0., wMM=0., *, noise_E=None, noise_I=None,
-                 noise_M=None, init_rE=0., init_rI=0., init_rM=0., method='exp_euler', name=None,
-                 **aliases):
-        _setup(self, in_size, dict(rE=noise_E, rI=noise_I, rM=noise_M),
-               dict(rE=init_rE, rI=init_rI, rM=init_rM), method, name, aliases)
-        self._population_params(tau_E, tau_I, a_E, theta_E, a_I, theta_I)
-        self._weight_params(wEE, wIE, wEI, wII, r)
-        self.tau_M = self.time_param(tau_M, 'tau_M')
-        self.a_M = self.param(a_M, 'a_M')
-        self.theta_M = self.param(theta_M, 'theta_M')
-        self.wEM = self.param(wEM, 'wEM')
-        self.wME = self.param(wME, 'wME')
-        self.wMI = self.param(wMI, 'wMI')
-        self.wIM = self.param(wIM, 'wIM')
-        self.wMM = self.param(wMM, 'wMM')
+    model_params = {**_BASE, 'tau_M': 2. * u.ms, 'a_M': 1.0, 'theta_M': 4.0, 'wEM': 10., 'wME': 2., 'wMI': 2.,
+                    'wIM': 0., 'wMM': 0.}
 
     def F_M(self, x):
         return shifted_sigmoid(x, self.a_M.value(), self.theta_M.value())

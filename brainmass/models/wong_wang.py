@@ -148,7 +148,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.step import StepModel
-from .._core.units import in_unit, same_dim, time_to_ms
+from .._core.units import in_unit, time_to_ms, to_unit
 from .._core.validation import single_number
 
 __all__ = ['WongWangStep', 'WongWangExcInhStep', 'transfer_function', 'fic_tuning']
@@ -172,20 +172,14 @@ def transfer_function(x, a, b, d):
 
 def _in_hz(value, name: str, owner=None) -> float:
     """A single finite rate as a float in Hz (plain numbers are Hz)."""
-    if isinstance(value, u.Quantity):
-        if not same_dim(u.get_unit(value), u.Hz):
-            label = f'`{name}`' if owner is None else f'`{name}` of {owner}'
-            raise ValueError(f'{label} must be a rate (e.g. 15 * u.Hz, plain numbers are Hz); '
-                             f'got a quantity in {u.get_unit(value)}.')
-        value = u.get_magnitude(value.to(u.Hz))
+    value = to_unit(value, u.Hz, name, what='a rate', example='15 * u.Hz, plain numbers are Hz', owner=owner)
     return single_number(value, name, owner, unit='Hz', kinds='a rate (e.g. 15 * u.Hz) or a number of Hz')
 
 
 def _offset_from_threshold(a, theta):
     """The transfer function's offset ``b = a * theta`` (Hz) for a threshold current ``theta`` (plain numbers nA)."""
-    if isinstance(theta, u.Quantity) and not same_dim(u.get_unit(theta), u.nA):
-        raise ValueError(f'`theta` must be a current (e.g. 0.4 * u.nA); got {theta!r}.')
-    return in_unit(a, u.Hz / u.nA, 'a') * in_unit(theta, u.nA, 'theta')
+    theta = to_unit(theta, u.nA, 'theta', what='a current', example='0.4 * u.nA')
+    return in_unit(a, u.Hz / u.nA, 'a') * theta
 
 
 class WongWangStep(StepModel):

@@ -6,3 +6,4 @@ from .kernels import (additive_coupling, diffusive_coupling, hyperbolic_tangent_
                       sigmoidal_coupling, sigmoidal_jansen_rit_coupling)
 from .laplacian import LaplacianConnParam, laplacian_connectivity
 from .network import Network
+from .heterogeneous import MixedNode

@@ -23,7 +23,7 @@ import brainstate
 import brainunit as u
 import numpy as np
 
-from .kernels import _check_self, jansen_rit_sigmoid, logistic, weighted_sum
+from .kernels import check_self, jansen_rit_sigmoid, logistic, weighted_sum
 from .laplacian import LaplacianConnParam
 
 __all__ = ['Coupling', 'DiffusiveCoupling', 'AdditiveCoupling', 'SigmoidalCoupling',
@@ -99,7 +99,7 @@ class Coupling(brainstate.nn.Module):
         conn = self.conn_value()
         n = u.math.shape(conn)[-1]
         if self.needs_self:
-            _check_self(x_self, n, 'x_self')
+            check_self(x_self, n, 'x_self')
         if u.math.shape(delayed)[-1:] == (n,) and u.math.shape(delayed)[-2:] != (n, n):
             delayed = u.math.expand_dims(delayed, -2)  # an undelayed source vector
             delayed = u.math.broadcast_to(delayed, tuple(u.math.shape(delayed)[:-2]) + (n, n))

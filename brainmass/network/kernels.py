@@ -77,7 +77,7 @@ def diffusive_coupling(delayed_x, y, conn, k=1.0):
     [[1.0, -1.0], [2.0, -2.0]]
     """
     n = u.math.shape(conn)[-1]
-    _check_self(y, n)
+    check_self(y, n)
     _check_batch_axes(_square(delayed_x, n), y)
     return k * (weighted_sum(delayed_x, conn) - y * u.math.sum(conn, axis=-1))
 
@@ -93,7 +93,7 @@ def _check_batch_axes(delayed_x, y):
                          f'(..., N) per delayed read (..., N, N).') from None
 
 
-def _check_self(y, n, name='y'):
+def check_self(y, n, name='y'):
     """The self read must be one value per region: (..., N) (or a scalar); shapes are static."""
     shape = tuple(u.math.shape(y))
     if shape and shape[-1] not in (1, n):

@@ -1,7 +1,7 @@
 """Observation models: neural activity -> BOLD, EEG, MEG.
 
 * :mod:`.bold` - Balloon-Windkessel haemodynamics (:class:`BOLDSignal`).
-* :mod:`.hrf` - HRF kernels, :class:`TemporalAverage`, :class:`HRFBold`.
+* :mod:`.hrf` - HRF kernels (:mod:`.hrf_kernels`), :class:`TemporalAverage`, :class:`HRFBold`.
 * :mod:`.leadfield` - EEG/MEG lead fields and a trainable read-out.
 
 This layer imports only the foundation (brainstate, brainunit, braintools,

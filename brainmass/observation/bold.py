@@ -18,9 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.params import ReassignableParams
-from .._core.units import is_traced
+from .._core.units import is_traced, magnitude, param_magnitude
 from .._core.validation import as_numeric, broadcasts_to, check_choice, check_in_size
-from .hrf import _NUMBER_KINDS, _check_range, seconds
+from ._checks import NUMBER_KINDS, check_range, seconds
 
 __all__ = ['BOLDSignal', 'bold_from_trace', 'balloon_rhs', 'bold_readout', 'FIELD_STRENGTHS']
 
@@ -248,7 +248,7 @@ class BOLDSignal(ReassignableParams, brainstate.nn.Dynamics):
         if value is None:
             return None
         if isinstance(value, u.Quantity):
-            value = _magnitude(value, unit, name)
+            value = param_magnitude(value, unit, name, 'BOLDSignal')
         # concrete values are range-checked once, here; a trainable Param (fit=True) or a State is not
         current = value
         if isinstance(value, brainstate.nn.Param):
@@ -260,7 +260,7 @@ class BOLDSignal(ReassignableParams, brainstate.nn.Dynamics):
                            kinds='a number, an array of numbers, a quantity or a brainstate.nn.Param')
         if current is not None and name in _RANGES:
             low, high, why = _RANGES[name]
-            _check_range(u.get_magnitude(current), name, 'BOLDSignal', low, high, why=why)
+            check_range(u.get_magnitude(current), name, 'BOLDSignal', low, high, why=why)
         try:
             return brainstate.nn.Param.init(value, self.varshape)
         except (ValueError, TypeError) as err:
@@ -269,7 +269,7 @@ class BOLDSignal(ReassignableParams, brainstate.nn.Dynamics):
 
     def parameters_dict(self) -> dict:
         """Current parameter values as plain arrays (rates 1/s, times s), k1..k3 resolved."""
-        read = lambda p, name, unit=None: _magnitude(p.value(), unit, name)
+        read = lambda p, name, unit=None: param_magnitude(p.value(), unit, name, 'BOLDSignal')
         p = dict(gamma=read(self.gamma, 'gamma', _PER_S), k=read(self.k, 'k', _PER_S),
                  alpha=read(self.alpha, 'alpha'), tau=read(self.tau, 'tau', u.second),
                  rho=read(self.rho, 'rho'), V0=read(self.V0, 'V0'))
@@ -359,7 +359,7 @@ class BOLDSignal(ReassignableParams, brainstate.nn.Dynamics):
         initial = tuple(jnp.asarray(s, dtype=z_trace.dtype) for s in initial)
         dt_s = _dt_seconds(dt)
         if not is_traced(dt_s):
-            _check_range(dt_s, 'dt', 'BOLDSignal.simulate')
+            check_range(dt_s, 'dt', 'BOLDSignal.simulate')
         return _simulate(z_trace, dt_s, self.parameters_dict(), initial, self.method)
 
     # -------------------------------------------------------------------- input
@@ -367,8 +367,8 @@ class BOLDSignal(ReassignableParams, brainstate.nn.Dynamics):
         if z is None:
             return 0.
         if not hasattr(z, 'dtype'):
-            as_numeric(z, 'z', 'BOLDSignal', kinds=_NUMBER_KINDS)
-        z = jnp.asarray(u.get_magnitude(z) if isinstance(z, u.Quantity) else z)
+            as_numeric(z, 'z', 'BOLDSignal', kinds=NUMBER_KINDS)
+        z = jnp.asarray(magnitude(z))
         if not self._warned and not is_traced(z):
             values = np.asarray(z)
             if np.any(values < 0) or np.any(np.isnan(values)):
@@ -397,7 +397,7 @@ def bold_from_trace(z, dt, **params):
     >>> bold_from_trace(jnp.ones((50, 2)), 10 * u.ms).shape
     (50, 2)
     """
-    shape = jnp.shape(u.get_magnitude(z) if isinstance(z, u.Quantity) else z)
+    shape = jnp.shape(magnitude(z))
     if len(shape) == 0:
         raise ValueError('`z` must have a time axis first: shape (T,) or (T, N).')
     in_size = shape[1:] if len(shape) > 1 else 1
@@ -405,17 +405,6 @@ def bold_from_trace(z, dt, **params):
 
 
 # ----------------------------------------------------------------- helpers
-def _magnitude(value, unit, name):
-    """Plain value of a parameter; quantities converted to ``unit`` (or dimensionless)."""
-    if not isinstance(value, u.Quantity):
-        return value
-    target = u.UNITLESS if unit is None else u.get_unit(unit)
-    if not u.get_unit(value).has_same_dim(target):
-        raise ValueError(f'`{name}` of BOLDSignal must be in units of {target if unit is not None else "1"}; '
-                         f'got {u.get_unit(value)}.')
-    return u.get_magnitude(value.to(target)) if unit is not None else u.get_magnitude(value)
-
-
 def _dt_seconds(dt) -> float:
     """The step as plain seconds (quantity converted, plain numbers read as ms)."""
     if dt is None:

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.params import ReassignableParams
+from .._core.units import magnitude
 from .._core.validation import as_numeric, check_choice, check_values
 
 __all__ = ['LeadFieldModel', 'EEGLeadFieldModel', 'MEGLeadFieldModel', 'LeadfieldReadout',
@@ -359,7 +360,7 @@ class LeadfieldReadout(brainstate.nn.Module):
 
     def __init__(self, lm, y0, cy0, normalize=True, demean=True, *, name: Optional[str] = None):
         super().__init__(name=name)
-        lm = u.get_magnitude(lm) if isinstance(lm, u.Quantity) else lm
+        lm = magnitude(lm)
         lm = lm.value() if isinstance(lm, brainstate.nn.Param) else lm
         self.lm = _float(lm)
         if self.lm.ndim != 2:
@@ -382,7 +383,7 @@ class LeadfieldReadout(brainstate.nn.Module):
         return self.lm / jnp.where(norm > 0, norm, 1.)
 
     def update(self, x):
-        x = _float(u.get_magnitude(x) if isinstance(x, u.Quantity) else x)
+        x = _float(magnitude(x))
         if x.ndim == 0 or x.shape[-1] != self.n_regions:
             raise ValueError(f'the input must have shape (..., n_regions) with n_regions = '
                              f'{self.n_regions}; got {x.shape}.')

@@ -2,7 +2,9 @@
 
 ``Simulator.run`` validates its arguments in Python (units, step counts,
 monitors, inputs), initialises the model's states, then builds - or fetches
-from its cache, keyed by shapes and static settings - one compiled program:
+from the model's cache (:mod:`brainmass._core.compile_cache`: shared by every
+Simulator of the model, keyed by shapes, static settings and the model's
+signature) - one compiled program:
 
 * a transient loop that records nothing,
 * a recording loop (chunks of ``sample_every`` steps, monitors read at the
@@ -18,7 +20,7 @@ import contextlib
 import inspect
 import math
 import warnings
-from typing import Callable, Dict
+import weakref
 
 import brainstate
 import brainunit as u
@@ -26,7 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._core.params import ConstantParams, constant_values, same_values
+from .._core.compile_cache import ModelPrograms, callable_key, model_programs, model_signature, refers_to
+from .._core.params import ConstantParams
 from .._core.step import StepModel
 from .._core.transforms import recomputed_in_reverse, segmented_for_loop
 from .._core.units import is_traced, same_dim, time_to_ms, unit_name
@@ -65,8 +68,10 @@ class Simulator:
     Attributes
     ----------
     trace_count : int
-        How many times a program was traced (compiled); a second ``run`` with
-        the same shapes and settings adds none.
+        How many programs this Simulator's runs traced (and compiled). Compiled
+        programs are cached on the model and shared by every Simulator of it: a
+        ``run`` that finds the program an earlier run compiled - of this Simulator
+        or of another one on the same model - adds none.
 
     Examples
     --------
@@ -77,6 +82,10 @@ class Simulator:
     ['ts', 'x']
     >>> res['x'].shape
     (2000, 1)
+    >>> sim = brainmass.Simulator(node, dt=0.1 * u.ms)       # a new Simulator, the same model
+    >>> _ = sim.run(200 * u.ms, monitors=['x'])
+    >>> sim.trace_count                                      # the program above is reused
+    0
     """
 
     def __init__(self, model, dt=None):
@@ -86,19 +95,19 @@ class Simulator:
         self.model = model
         self.dt = _check_dt(dt)
         self.trace_count = 0
-        self._programs: Dict[tuple, Callable] = {}
-        self._initialised_batch = _UNSET
-        self._delay_networks = None
+        self._cache = model_programs(model)
+        self._own = ModelPrograms()  # programs whose callables refer to the model (see run)
+        self._record = self._cache.notes.get('simulator')
+        if self._record is None:
+            self._record = self._cache.notes['simulator'] = _ModelRecord(model)
         self._times = {}
-        self._step_ratios = {}  # (quantity key, name) -> steps as a float: skips the unit arithmetic
         self._dt_ms = float(time_to_ms(self.dt, 'dt'))
-        self._states_traced = False
+        self._dt_key = _dt_key(self.dt)
         self._layout = None
-        self._constants = ConstantParams(model)
-        self._observer_values = {}  # id(observer) -> (observer, its constant parameter values)
+        self._finite_inputs = []  # see _check_finite_input
 
     def __repr__(self):
-        n = len(self._programs)
+        n = len(self._cache) + len(self._own)
         return (f'Simulator(model={type(self.model).__name__}, dt={self._dt_ms:g} ms, '
                 f'{n} cached program{"" if n == 1 else "s"})')
 
@@ -134,7 +143,7 @@ class Simulator:
             Initialise (or reset) the model's states before running; ``False``
             continues from the current states.
         jit : bool, default True
-            Compile the run as one XLA program (cached across runs).
+            Compile the run as one XLA program (cached on the model, across runs and Simulators).
         checkpoint : bool or int, default False
             Memory for reverse-mode gradients that grows sub-linearly with the steps.
             ``True``: two-level checkpointing of the recording loop (segments of about
@@ -155,20 +164,35 @@ class Simulator:
         plan = self._plan(duration, transient, sample_every)
         if batch_size is not None:
             check_int_at_least(batch_size, 1, 'batch_size')
-        inputs_spec = _InputSpec(inputs, plan['n_steps'], self._input_layout(), batch_size)
-        if self._constants.changed():  # a constant parameter was set after the last run: re-trace
-            self._programs.clear()
+        inputs_spec = _InputSpec(inputs, plan['n_steps'], self._input_layout(), batch_size, self._finite_inputs)
+        record = self._record
+        # a constant changed since the model's last run (by any Simulator), or before its first one:
+        # the networks' delay plans follow (the changed signature then makes the states again)
+        if record.constants.changed() or not record.synced:
             for net in self.model.nodes(Network).values():
                 net.sync_constants(init_states)
-            self._initialised_batch = _UNSET if init_states else self._initialised_batch
+            record.synced = True
         with brainstate.environ.context(dt=self.dt):
-            reset = self._prepare_states(batch_size, init_states)
+            reset, signature = self._prepare_states(batch_size, init_states)
             monitor_fns = _normalise_monitors(monitors, self.model)
-            for obs in _observers(monitor_fns).values():
+            observers = _observers(monitor_fns)
+            for obs in observers.values():
                 obs.check_source(self.model)
                 obs.init_for(self.model, batch_size)
-            self._check_observer_constants(monitor_fns)
-            program = self._program(plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress, reset)
+            if observers:  # their parameters and states, as init_for left them
+                signature = signature + model_signature(*observers.values())
+            key = ('Simulator.run', self._dt_key, tuple(sorted(plan.items())), _monitor_key(monitor_fns),
+                   inputs_spec.key, batch_size, bool(jit), checkpoint, bool(progress), reset, _environ_key(),
+                   signature)
+            # a callable that refers to the model would keep it alive in the model's cache: such
+            # programs stay with this Simulator (and go with it)
+            callables = [fn for fn in (*monitor_fns.values(), inputs_spec.callable) if not isinstance(fn, Observer)]
+            cache = self._own if refers_to(self.model, *callables) else self._cache
+            program = cache.get(key)
+            if program is None:
+                program = cache.put(key, _compile(self.model, self.dt, plan, monitor_fns, inputs_spec.lean(),
+                                                  checkpoint, progress, reset, batch_size, self._cache, jit))
+            traces = self._cache.traces
             try:
                 outputs = program(inputs_spec.arrays)
             except u.UnitMismatchError as err:
@@ -177,6 +201,8 @@ class Simulator:
                 raise InputUnitError(f'`inputs` could not be applied to {type(self.model).__name__}: {err} '
                                       f'Give every input in the unit of the state variable it drives '
                                       f'(plain numbers are read in that unit).') from err
+            finally:
+                self.trace_count += self._cache.traces - traces
         outputs['ts'] = self._sample_times(plan)
         if on_divergence != 'ignore':
             _check_finite(outputs, on_divergence, plan, self.dt)
@@ -217,211 +243,268 @@ class Simulator:
         (~35 us per quantity); the rounding and its warning happen on every call.
         """
         key = _quantity_key(value)
-        ratio = self._step_ratios.get((key, name)) if key is not None else None
+        key = None if key is None else (key, name, self._dt_key)
+        ratios = self._record.step_ratios  # shared by the model's Simulators: a new one skips it too
+        ratio = ratios.get(key) if key is not None else None
         if ratio is None:
             ratio = _step_ratio(value, self.dt, name)
             if key is not None:
-                self._step_ratios[(key, name)] = ratio
+                if len(ratios) > 256:
+                    ratios.clear()
+                ratios[key] = ratio
         return _whole_steps(ratio, value, self.dt, name)
 
-    def _prepare_states(self, batch_size, init_states) -> bool:
-        """Create the states when needed; True when the program must reset them first.
+    def _prepare_states(self, batch_size, init_states):
+        """Create the states when needed; returns (whether the program must reset them first, the model's
+        :func:`model_signature` once they are ready).
 
         The reset itself runs inside the compiled program (no per-call Python walk over the
-        model). States are created eagerly only on a first run, a new batch size, or a
-        delay-coupled network last sized for another dt; that creation leaves the random
-        key as it found it, so the first run of a seeded simulation draws exactly what
-        every later run does.
+        model). States are created eagerly only when the model is not as a run of any
+        Simulator left it after making or checking its states for this batch size (first run,
+        a new batch size, states replaced by hand, a module added, a parameter changed since),
+        or a delay-coupled network was last sized for another dt;
+        that creation leaves the random key as it found it, so the first run of a seeded
+        simulation draws exactly what every later run does. Keeping the states' objects is
+        what lets a new Simulator reuse the model's compiled programs.
         """
+        model, record = self.model, self._record
+        states, modules = [], []
+        signature = model_signature(model, states=states, modules_out=modules)
         if not init_states:
-            if self._networks_sized_for_other_dt():
+            if self._networks_sized_for_other_dt(modules, signature):
                 raise ValueError(f'`init_states=False` continues a delay-coupled Network whose buffer was sized for '
                                  f'another dt; with dt={self.dt} its delays need new buffers: run with '
                                  f'init_states=True.')
-            if self._initialised_batch != batch_size:
-                self._initialised_batch = _existing_states_batch(self.model, batch_size)
-                self._programs.clear()
-                self._states_traced = _holds_tracers(self.model)
-            return False
-        if self._initialised_batch != batch_size or self._networks_sized_for_other_dt():
+            if record.batch != batch_size or record.signature != signature:
+                record.batch = _existing_states_batch(model, batch_size)
+                record.remember(states, signature)
+            return False, signature
+        if (record.batch != batch_size or record.environ != _environ_key() or record.signature != signature
+                or self._networks_sized_for_other_dt(modules, signature)):
             key = brainstate.random.get_key()
-            brainstate.nn.init_all_states(self.model, batch_size=batch_size)
+            brainstate.nn.init_all_states(model, batch_size=batch_size)
             brainstate.random.set_key(key)
-            self._programs.clear()
-            self._initialised_batch = batch_size
-            self._states_traced = _holds_tracers(self.model)
-        elif self._states_traced:
+            states = []
+            signature = model_signature(model, states=states)
+            record.batch = batch_size
+            record.remember(states, signature)
+            record.environ = _environ_key()
+        elif record.traced:
             # states created under an outer transformation (a Fitter's trace, grad, vmap) hold values
             # of that trace: give them concrete values again before the program reads them
             key = brainstate.random.get_key()
-            brainstate.nn.reset_all_states(self.model, batch_size=batch_size)
+            brainstate.nn.reset_all_states(model, batch_size=batch_size)
             brainstate.random.set_key(key)
-            self._states_traced = _holds_tracers(self.model)
-        return True
+            record.traced = _holds_tracers(states)
+        return True, signature
 
-    def _check_observer_constants(self, monitor_fns):
-        """Forget the compiled programs when an in-loop monitor's constant parameter changed since the
-        last run that used it (``mon.bold.tau = ...``): they were compiled with the old value."""
-        for obs in _observers(monitor_fns).values():
-            values = constant_values(obs)
-            seen = self._observer_values.get(id(obs))
-            if seen is not None and seen[0] is obs and not same_values(seen[1], values):
-                self._programs.clear()
-            self._observer_values[id(obs)] = (obs, values)
-
-    def _networks_sized_for_other_dt(self) -> bool:
-        if self._delay_networks is None:
-            self._delay_networks = [m for m in self.model.nodes().values()
-                                    if getattr(m, '_plan', None) is not None and 'dt_ms' in m._plan]
-        return any(not math.isclose(net._plan['dt_ms'], self._dt_ms, rel_tol=1e-9) for net in self._delay_networks)
+    def _networks_sized_for_other_dt(self, modules, signature) -> bool:
+        """Whether a delay-coupled network among ``modules`` has buffers sized for another dt
+        (:meth:`Network.sized_for`; not asked again while the model's signature is the one it last
+        answered for at this dt)."""
+        if self._record.sized_for == (self._dt_key, signature):
+            return False
+        if any(isinstance(m, Network) and not m.sized_for(self._dt_ms) for m in modules):
+            return True
+        self._record.sized_for = (self._dt_key, signature)
+        return False
 
     def _sample_times(self, plan):
-        key = (plan['n_transient'], plan['sample_every'], plan['n_samples'])
+        """End-of-step times of the samples, ``(n_transient + every * (1..n)) * dt``.
+
+        Computed with numpy in the dtype jax would give (the same numbers as the jax
+        expression, bit for bit) and moved to the device once: no eager jax operation, each
+        of which costs an XLA compile (~25 ms) the first time its shape is met.
+        """
+        key = (plan['n_transient'], plan['sample_every'], plan['n_samples'], bool(jax.config.jax_enable_x64))
         if key not in self._times:
-            self._times[key] = (key[0] + key[1] * jnp.arange(1, key[2] + 1)) * self.dt
+            steps = key[0] + key[1] * np.arange(1, key[2] + 1)
+            mantissa = u.get_mantissa(self.dt)
+            dtype = _time_dtype(mantissa)
+            values = steps.astype(dtype) * np.asarray(mantissa, dtype=dtype)
+            self._times[key] = u.Quantity(jax.device_put(values), unit=u.get_unit(self.dt))
         return self._times[key]
 
-    def _program(self, plan, monitor_fns, inputs_spec, batch_size, jit, checkpoint, progress, reset):
-        key = (tuple(sorted(plan.items())), _monitor_key(monitor_fns), inputs_spec.key, batch_size,
-               bool(jit), checkpoint, bool(progress), reset)
-        if key not in self._programs:
-            fn = self._build(plan, monitor_fns, inputs_spec, checkpoint, progress, reset, batch_size)
-            self._programs[key] = brainstate.transform.jit(fn) if jit else fn
-        return self._programs[key]
 
-    def _build(self, plan, monitor_fns, inputs_spec, checkpoint, progress, reset, batch_size):
-        model, dt = self.model, self.dt
+_TIME_DTYPES = {}
 
-        def reset_states():
-            if reset:
-                brainstate.nn.reset_all_states(model, batch_size=batch_size)
-        every, n_samples = plan['sample_every'], plan['n_samples']
-        start_record = plan['n_transient']
-        start_tail = start_record + every * n_samples
 
-        observers = _observers(monitor_fns)
+def _time_dtype(mantissa):
+    """The dtype of ``jnp.arange(n) * mantissa`` (jax's promotion of a step count and dt's mantissa)."""
+    key = (type(mantissa), str(getattr(mantissa, 'dtype', '')), getattr(mantissa, 'weak_type', None),
+           bool(jax.config.jax_enable_x64))
+    if key not in _TIME_DTYPES:
+        _TIME_DTYPES[key] = jax.eval_shape(lambda: jnp.arange(1) * mantissa).dtype
+    return _TIME_DTYPES[key]
 
-        def one_step(i, args):
-            with brainstate.environ.context(i=i, t=i * dt):
-                out = model(*inputs_spec.at(i, i * dt, args))
-                for obs in observers.values():
-                    obs.step(model)
-                return out
 
-        def step(i, args):
-            return recomputed_in_reverse(one_step)(i, args)
+class _ModelRecord:
+    """What the Simulators of one model share besides its programs (kept in its :class:`ModelPrograms`).
 
-        def record(out):
-            return {name: (out if fn is None else obs.read() if (obs := observers.get(name))
-                           else _monitor_value(name, fn(model)))
-                    for name, fn in monitor_fns.items()}
+    ``batch``: the batch size the model's states were made (or checked) for by the last run
+    that made or checked them; ``environ``: the precision they were made in; ``signature``: the
+    model's :func:`model_signature` then, which holds those State objects (a run whose model
+    differs makes or checks them again: states replaced, a module added); ``traced``:
+    whether they hold values of a trace. ``constants``: the constant parameters' values at
+    the model's last run. Nothing here holds the model itself (the cache entry would keep it
+    alive): ``constants`` reads it through a weak proxy.
+    """
 
-        def loop(body, indices, xs, pbar=None):
-            return brainstate.transform.for_loop(body, indices, xs, pbar=pbar)
+    def __init__(self, model):
+        self.batch = _UNSET
+        self.environ = None
+        self.signature = None
+        self.traced = False
+        self.constants = ConstantParams(weakref.proxy(model))
+        self.synced = False  # whether the model's networks' delay plans were checked against their conn
+        self.sized_for = None  # (dt key, model signature) its networks were last found sized for
+        self.step_ratios = {}  # (quantity key, name, dt key) -> steps as a float: skips the unit arithmetic
 
-        prefetchers = _prefetchers(model)
-        block = min([m.lookahead for m in prefetchers] or [1])
-        if block > 1:
-            return self._build_blocked(plan, step, record, loop, inputs_spec, checkpoint, progress,
-                                       prefetchers, block, reset_states)
+    def remember(self, states, signature):
+        """The model, as a run left it after making or checking ``states``."""
+        self.signature = signature
+        self.traced = _holds_tracers(states)
 
-        def program(arrays):
-            self.trace_count += 1
-            reset_states()
-            pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
-            if start_record:
-                loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_record),
-                     inputs_spec.slice(arrays, 0, start_record))
-            rec_inputs = inputs_spec.slice(arrays, start_record, start_tail, chunk=every)
-            rec_index = start_record + jnp.arange(n_samples * every).reshape(n_samples, every)
 
-            def chunk(idx, x):
-                if every == 1:
-                    return record(step(idx[0], inputs_spec.first(x)))
-                outs = loop(step, idx, x)
-                return record(jax.tree.map(lambda o: o[-1], outs))
+def _compile(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress, reset, batch_size, cache, jit):
+    """The program of one run configuration: ``program(input arrays) -> recorded monitors``.
 
-            recorded = _recording_loop(checkpoint, loop)(chunk, rec_index, rec_inputs, pbar=pbar)
-            if plan['n_tail']:
-                loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_tail, plan['n_steps']),
-                     inputs_spec.slice(arrays, start_tail, plan['n_steps']))
-            return recorded
+    It refers to the model weakly (it is cached with the model and must not keep it alive) and
+    traces the whole run when it is first called (:func:`_traced_run`), counting the trace in
+    ``cache``.
+    """
+    model_ref = weakref.ref(model)
 
-        return program
+    def program(arrays):
+        cache.count_trace()
+        model = model_ref()
+        if model is None:  # pragma: no cover - the cache entry goes with the model
+            raise RuntimeError('the model of this compiled program no longer exists.')
+        return _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress, reset, batch_size,
+                           arrays)
 
-    def _build_blocked(self, plan, step, record, loop, inputs_spec, checkpoint, progress, prefetchers, block,
-                       reset_states):
-        """The program of a model whose networks read their delayed input ``block`` steps at a time.
+    return brainstate.transform.jit(program) if jit else program
 
-        Every stretch of steps (transient, recording, tail) runs as a loop over blocks of
-        ``block`` steps: at the start of a block each network reads the delayed input of the
-        whole block at once (:meth:`Network.prefetched`), then an inner loop runs the block's
-        steps one after the other as usual (inputs, observers and monitors per step). A
-        stretch that is not a whole number of blocks ends with a shorter block. The results
-        are those of the step-by-step program (same steps, same order, same random draws);
-        only the floating-point order of the delayed sum may differ.
-        """
-        every, n_samples = plan['sample_every'], plan['n_samples']
-        start_record = plan['n_transient']
-        start_tail = start_record + every * n_samples
 
-        def run_block(idx, xs, keep):
-            """One block: prefetch, then its steps in an inner loop (a loop, not an unrolled body:
-            XLA would re-compute earlier steps inside the fusions of later ones)."""
-            def body(i, x):
-                out = step(i, x)
-                return record(out) if keep == 'all' else out if keep == 'last' else None
+def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress, reset, batch_size, arrays):
+    """The body of a run's program (runs while it is traced): the transient loop, the recording loop
+    (chunks of ``sample_every`` steps) and the tail loop."""
+    if reset:
+        brainstate.nn.reset_all_states(model, batch_size=batch_size)
+    every, n_samples = plan['sample_every'], plan['n_samples']
+    start_record = plan['n_transient']
+    start_tail = start_record + every * n_samples
+    observers = _observers(monitor_fns)
 
-            with contextlib.ExitStack() as stack:
-                for net in prefetchers:
-                    stack.enter_context(net.prefetched(idx.shape[0]))
-                outs = loop(body, idx, xs)
-            return jax.tree.map(lambda o: o[-1], outs) if keep == 'last' else outs
+    def one_step(i, args):
+        with brainstate.environ.context(i=i, t=i * dt):
+            out = model(*inputs_spec.at(i, i * dt, args))
+            for obs in observers.values():
+                obs.step(model)
+            return out
 
-        def run_steps(idx, xs, keep=None, run_loop=loop, pbar=None):
-            """Steps idx (1-D, static length) with inputs xs: records of all steps, the last output, or None."""
-            m = idx.shape[0]
-            nb, r = divmod(m, block)
-            parts, last = [], None
-            if nb:
-                cut = nb * block
-                body = lambda i, x: run_block(i, x, keep)
-                outs = run_loop(body, idx[:cut].reshape(nb, block),
-                                tuple(a[:cut].reshape((nb, block) + a.shape[1:]) for a in xs), pbar=pbar)
-                if keep == 'all':
-                    parts.append(jax.tree.map(lambda o: o.reshape((cut,) + o.shape[2:]), outs))
-                elif keep == 'last':
-                    last = jax.tree.map(lambda o: o[-1], outs)
-            if r:
-                out = run_block(idx[nb * block:], tuple(a[nb * block:] for a in xs), keep)
-                parts.append(out)
-                last = out
+    def step(i, args):
+        return recomputed_in_reverse(one_step)(i, args)
+
+    def record(out):
+        return {name: (out if fn is None else obs.read() if (obs := observers.get(name))
+                       else _monitor_value(name, fn(model)))
+                for name, fn in monitor_fns.items()}
+
+    def loop(body, indices, xs, pbar=None):
+        return brainstate.transform.for_loop(body, indices, xs, pbar=pbar)
+
+    pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
+    prefetchers = _prefetchers(model)
+    block = min([m.lookahead for m in prefetchers] or [1])
+    if block > 1:
+        return _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, prefetchers, block, arrays)
+
+    if start_record:
+        loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_record),
+             inputs_spec.slice(arrays, 0, start_record))
+    rec_inputs = inputs_spec.slice(arrays, start_record, start_tail, chunk=every)
+    rec_index = start_record + jnp.arange(n_samples * every).reshape(n_samples, every)
+
+    def chunk(idx, x):
+        if every == 1:
+            return record(step(idx[0], inputs_spec.first(x)))
+        outs = loop(step, idx, x)
+        return record(jax.tree.map(lambda o: o[-1], outs))
+
+    recorded = _recording_loop(checkpoint, loop)(chunk, rec_index, rec_inputs, pbar=pbar)
+    if plan['n_tail']:
+        loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_tail, plan['n_steps']),
+             inputs_spec.slice(arrays, start_tail, plan['n_steps']))
+    return recorded
+
+
+def _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, prefetchers, block, arrays):
+    """The run of a model whose networks read their delayed input ``block`` steps at a time.
+
+    Every stretch of steps (transient, recording, tail) runs as a loop over blocks of
+    ``block`` steps: at the start of a block each network reads the delayed input of the
+    whole block at once (:meth:`Network.prefetched`), then an inner loop runs the block's
+    steps one after the other as usual (inputs, observers and monitors per step). A
+    stretch that is not a whole number of blocks ends with a shorter block. The results
+    are those of the step-by-step program (same steps, same order, same random draws);
+    only the floating-point order of the delayed sum may differ.
+    """
+    every, n_samples = plan['sample_every'], plan['n_samples']
+    start_record = plan['n_transient']
+    start_tail = start_record + every * n_samples
+
+    def run_block(idx, xs, keep):
+        """One block: prefetch, then its steps in an inner loop (a loop, not an unrolled body:
+        XLA would re-compute earlier steps inside the fusions of later ones)."""
+        def body(i, x):
+            out = step(i, x)
+            return record(out) if keep == 'all' else out if keep == 'last' else None
+
+        with contextlib.ExitStack() as stack:
+            for net in prefetchers:
+                stack.enter_context(net.prefetched(idx.shape[0]))
+            outs = loop(body, idx, xs)
+        return jax.tree.map(lambda o: o[-1], outs) if keep == 'last' else outs
+
+    def run_steps(idx, xs, keep=None, run_loop=loop, pbar=None):
+        """Steps idx (1-D, static length) with inputs xs: records of all steps, the last output, or None."""
+        m = idx.shape[0]
+        nb, r = divmod(m, block)
+        parts, last = [], None
+        if nb:
+            cut = nb * block
+            body = lambda i, x: run_block(i, x, keep)
+            outs = run_loop(body, idx[:cut].reshape(nb, block),
+                            tuple(a[:cut].reshape((nb, block) + a.shape[1:]) for a in xs), pbar=pbar)
             if keep == 'all':
-                return parts[0] if len(parts) == 1 else jax.tree.map(lambda *p: jnp.concatenate(p), *parts)
-            return last
+                parts.append(jax.tree.map(lambda o: o.reshape((cut,) + o.shape[2:]), outs))
+            elif keep == 'last':
+                last = jax.tree.map(lambda o: o[-1], outs)
+        if r:
+            out = run_block(idx[nb * block:], tuple(a[nb * block:] for a in xs), keep)
+            parts.append(out)
+            last = out
+        if keep == 'all':
+            return parts[0] if len(parts) == 1 else jax.tree.map(lambda *p: jnp.concatenate(p), *parts)
+        return last
 
-        def program(arrays):
-            self.trace_count += 1
-            reset_states()
-            pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
-            rec_loop = _recording_loop(checkpoint, loop)
-            if start_record:
-                run_steps(jnp.arange(start_record), inputs_spec.slice(arrays, 0, start_record))
-            if every == 1:
-                recorded = run_steps(start_record + jnp.arange(n_samples),
-                                     inputs_spec.slice(arrays, start_record, start_tail), keep='all',
-                                     run_loop=rec_loop, pbar=pbar)
-            else:
-                rec_inputs = inputs_spec.slice(arrays, start_record, start_tail, chunk=every)
-                rec_index = start_record + jnp.arange(n_samples * every).reshape(n_samples, every)
-                recorded = rec_loop(lambda idx, x: record(run_steps(idx, x, keep='last')), rec_index, rec_inputs,
-                                    pbar=pbar)
-            if plan['n_tail']:
-                run_steps(jnp.arange(start_tail, plan['n_steps']),
-                          inputs_spec.slice(arrays, start_tail, plan['n_steps']))
-            return recorded
-
-        return program
+    rec_loop = _recording_loop(checkpoint, loop)
+    if start_record:
+        run_steps(jnp.arange(start_record), inputs_spec.slice(arrays, 0, start_record))
+    if every == 1:
+        recorded = run_steps(start_record + jnp.arange(n_samples),
+                             inputs_spec.slice(arrays, start_record, start_tail), keep='all',
+                             run_loop=rec_loop, pbar=pbar)
+    else:
+        rec_inputs = inputs_spec.slice(arrays, start_record, start_tail, chunk=every)
+        rec_index = start_record + jnp.arange(n_samples * every).reshape(n_samples, every)
+        recorded = rec_loop(lambda idx, x: record(run_steps(idx, x, keep='last')), rec_index, rec_inputs,
+                            pbar=pbar)
+    if plan['n_tail']:
+        run_steps(jnp.arange(start_tail, plan['n_steps']),
+                  inputs_spec.slice(arrays, start_tail, plan['n_steps']))
+    return recorded
 
 
 # ---------------------------------------------------------------------- helpers
@@ -492,9 +575,9 @@ class _Unset:
 _UNSET = _Unset()
 
 
-def _holds_tracers(model) -> bool:
-    """Whether any state of ``model`` holds a value of a live or finished trace."""
-    for state in model.states().values():
+def _holds_tracers(states) -> bool:
+    """Whether any of ``states`` holds a value of a live or finished trace."""
+    for state in states:
         value = getattr(state, '_value', None)
         if any(is_traced(leaf) or type(leaf).__name__ == '_InvalidatedTraceValue'
                for leaf in jax.tree_util.tree_leaves(value)):
@@ -609,18 +692,21 @@ def _observers(monitor_fns) -> dict:
 
 
 def _monitor_key(monitor_fns):
-    key = []
-    for name, fn in sorted(monitor_fns.items()):
-        if fn is None or isinstance(fn, Observer):
-            key.append((name, id(fn)))
-        elif hasattr(fn, '__code__'):
-            # two lambdas with the same bytecode, names and closure read the same values
-            code = fn.__code__
-            cells = tuple(id(c.cell_contents) for c in (fn.__closure__ or ()))
-            key.append((name, code.co_code, code.co_consts, code.co_names, cells, fn.__defaults__))
-        else:
-            key.append((name, id(fn)))
-    return tuple(key)
+    """The monitors as a key: two lambdas with the same code, closure and globals read the same values
+    (:func:`callable_key`); an Observer by identity (its parameters and states are in the model signature)."""
+    return tuple((name, None if fn is None else fn if isinstance(fn, Observer) else callable_key(fn))
+                 for name, fn in sorted(monitor_fns.items()))
+
+
+def _dt_key(dt):
+    """dt as a key: its value, unit and number type (the trace computes ``i * dt``)."""
+    mantissa = u.get_mantissa(dt)
+    return float(u.get_magnitude(dt)), u.get_unit(dt), type(mantissa).__name__, str(getattr(mantissa, 'dtype', ''))
+
+
+def _environ_key():
+    """The global settings a trace reads besides dt: brainstate's precision and jax's x64 flag."""
+    return brainstate.environ.get_precision(), bool(jax.config.jax_enable_x64)
 
 
 _INPUT_KINDS = 'a number, an array of numbers or a quantity (or a callable(i, t) for all inputs)'
@@ -630,26 +716,30 @@ class _InputLayout:
     """What ``inputs`` must fit, read once from the model (no trace).
 
     ``varshape``: the per-step shape an input must broadcast to (a ``*Step`` model's or a
-    Network's regions; None for other modules, whose inputs are not checked). ``node`` /
-    ``order`` / ``offset``: the StepModel whose ``update(*inputs)`` maps positional inputs to
-    its ``input_vars``; None when the model maps its inputs itself (units then are checked
-    when they are used). ``order[offset:]`` are the variables the run's inputs drive, in
-    order: the node's ``input_vars``, or in a Network (``offset`` 1) those without the
-    declared ``coupling_input``, which ``order[0]`` names.
+    Network's regions; None for other modules, whose inputs are not checked). ``node`` (the
+    class name) / ``order`` / ``offset`` / ``units``: the StepModel whose ``update(*inputs)``
+    maps positional inputs to its ``input_vars`` in their units; ``node`` is None when the
+    model maps its inputs itself (units then are checked when they are used).
+    ``order[offset:]`` are the variables the run's inputs drive, in order: the node's
+    ``input_vars``, or in a Network (``offset`` 1) those without the declared
+    ``coupling_input``, which ``order[0]`` names; ``units[var]`` is the unit an input to
+    ``var`` must have. No reference to the model is kept (compiled programs hold this).
     """
 
     def __init__(self, model):
         self.name = type(model).__name__
-        self.finite_inputs = []  # see _check_finite_input
         self.varshape = tuple(model.varshape) if isinstance(model, (StepModel, Network)) else None
         node, self.offset = (model.node, 1) if isinstance(model, Network) else (model, 0)
-        self.node = node if _maps_inputs_in_order(node) else None
+        maps = _maps_inputs_in_order(node)
+        self.node = type(node).__name__ if maps else None
         self.order = ()
-        if self.node is not None:
+        self.units = {}
+        if maps:
             self.order = node.input_order()
             if self.offset:  # the coupling current takes the declared input; the run's inputs the rest
                 coupled = node.coupled_input()
                 self.order = (coupled,) + tuple(v for v in self.order if v != coupled)
+            self.units = {var: node.unit_of(var) for var in self.order}
 
     def region_text(self, batch_size):
         n = int(np.prod(self.varshape)) if self.varshape else 1
@@ -666,11 +756,10 @@ class _InputLayout:
 def _maps_inputs_in_order(node) -> bool:
     """Whether ``node.update(*inputs)`` hands its inputs to ``input_vars`` in order, in their units.
 
-    Declared by the node: no ``update_inputs`` of its own (an ``update`` with its own signature,
-    e.g. Jansen-Rit's afferent rates, declares them) and the standard unit conversion.
+    Declared by the node's class: no ``update_inputs`` (an ``update`` with its own signature,
+    e.g. Jansen-Rit's afferent rates, declares them) and ``inputs_in_state_units``.
     """
-    return (isinstance(node, StepModel) and node.update_inputs is None
-            and type(node)._in_var_unit is StepModel._in_var_unit)
+    return isinstance(node, StepModel) and node.update_inputs is None and bool(node.inputs_in_state_units)
 
 
 def _check_finite_input(item, name, seen):
@@ -683,6 +772,17 @@ def _check_finite_input(item, name, seen):
     check_values(item, name)
     if not is_traced(item) and np.ndim(u.get_mantissa(item) if isinstance(item, u.Quantity) else item) > 0:
         seen[:] = [item] + seen[:1]
+
+
+def _dtype_name(value) -> str:
+    mantissa = u.get_mantissa(value) if isinstance(value, u.Quantity) else value
+    dtype = getattr(mantissa, 'dtype', None)
+    return str(dtype) if dtype is not None else type(mantissa).__name__
+
+
+def _const_key(value):
+    """A constant input (a scalar, compiled into the program) as a key: shape, unit, value and type."""
+    return (u.math.shape(value), str(u.get_unit(value)), float(u.get_magnitude(value)), _dtype_name(value))
 
 
 def _check_signature(fn):
@@ -700,9 +800,15 @@ def _check_signature(fn):
 
 
 class _InputSpec:
-    """Validates external inputs and slices them per step inside the program."""
+    """Validates external inputs and slices them per step inside the program.
 
-    def __init__(self, inputs, n_steps, layout, batch_size):
+    ``seen``: the Simulator's list of the last input arrays found finite (see
+    :func:`_check_finite_input`). ``key``: what a program traced with these inputs depends on
+    (kinds, the callable, constant values with their unit and type, array shapes, dtypes and
+    units); the arrays themselves are the program's arguments (:meth:`lean` drops them).
+    """
+
+    def __init__(self, inputs, n_steps, layout, batch_size, seen):
         self.callable = None
         self.arrays = ()
         self.layout_info, self.batch_size = layout, batch_size
@@ -721,7 +827,7 @@ class _InputSpec:
                 where = f' item {k}' if isinstance(inputs, tuple) else ''
                 if item is not None:
                     as_numeric(item, f'inputs{where}', kinds=_INPUT_KINDS)
-                    _check_finite_input(item, f'inputs{where}', layout.finite_inputs)
+                    _check_finite_input(item, f'inputs{where}', seen)
                 shape = tuple(u.math.shape(item)) if item is not None else ()
                 if len(shape) == 0:
                     self.layout.append(('const', item))
@@ -732,10 +838,17 @@ class _InputSpec:
                     arrays.append(item)
                 self._check_row(shape[1:], k, item, where, shape)
             self.arrays = tuple(arrays)
-        self.key = (self.kind, id(self.callable) if self.callable else None,
-                    tuple((str(k), (u.math.shape(v), str(u.get_unit(v)), float(u.get_magnitude(v)))
-                           if k == 'const' and v is not None else v) for k, v in getattr(self, 'layout', ())),
-                    tuple((u.math.shape(a), str(getattr(u.math.asarray(a), 'dtype', ''))) for a in self.arrays))
+        self.key = (self.kind, callable_key(self.callable) if self.callable else None,
+                    tuple((str(k), _const_key(v) if k == 'const' and v is not None else v)
+                          for k, v in getattr(self, 'layout', ())),
+                    tuple((u.math.shape(a), _dtype_name(a), str(u.get_unit(a))) for a in self.arrays))
+
+    def lean(self):
+        """A copy without this run's input arrays, for the compiled program to hold."""
+        spec = object.__new__(_InputSpec)
+        spec.__dict__.update(self.__dict__)
+        spec.arrays = ()
+        return spec
 
     # ---------------------------------------------------------- validation
     def _check_count(self, n, given):
@@ -743,7 +856,7 @@ class _InputSpec:
         if info.node is None or n + info.offset <= len(info.order):
             return
         free = info.order[info.offset:]
-        node = type(info.node).__name__
+        node = info.node
         takes = (f'{node}.update takes at most {len(info.order)} inputs '
                  f'({", ".join(v + "_inp" for v in info.order)})')
         if info.offset:
@@ -768,14 +881,14 @@ class _InputSpec:
         if info.node is None or not isinstance(item, u.Quantity) or k + info.offset >= len(info.order):
             return
         var = info.order[k + info.offset]
-        expected = info.node.unit_of(var)
+        expected = info.units[var]
         unit = u.get_unit(item)
         ok = unit.is_unitless if expected.is_unitless else same_dim(unit, expected)
         if not ok:
             want = ('dimensionless (plain numbers)' if expected.is_unitless
                     else f'in {unit_name(1 * expected)} (or plain numbers, read in {unit_name(1 * expected)})')
             raise InputUnitError(f'`inputs`{where} is in {unit_name(item)}, but it drives {var!r} of '
-                                  f'{type(info.node).__name__}, whose input must be {want}.')
+                                  f'{info.node}, whose input must be {want}.')
 
     def _time_axis_message(self, shape, n_steps, where):
         info, batch = self.layout_info, self.batch_size
