@@ -20,7 +20,12 @@ of 10..150 steps, dt = 0.1 ms, 1 s = 10,000 steps, x recorded every step, float3
     ``--runs`` runs of the built function. Ratios: TVB time / ours (> 1: ours faster). Without
     the venv, the ratio is taken against the issue's quoted 0.038 s per TVB run (labelled).
 
-``--old-root PATH`` also times (a) and (b) with the brainmass of another checkout (e.g. a
+(d) **New Fitters**: at N = 8 (``--fitter-n``), 200 ms per evaluation (``--fitter-duration-ms``),
+    ``--fitters`` new ``Fitter``\ s on the same model, 3 Adam steps each: the first traces and
+    compiles the objective, the later ones reuse it from the model's cache (their time is the
+    steps). ``--only-fitters`` runs just this section.
+
+``--old-root PATH`` also times (a), (b) and (d) with the brainmass of another checkout (e.g. a
 ``git worktree`` of the previous commit) for a before/after comparison.
 ``--persistent-cache`` also times the first call at N = ``--loop-n`` in a second fresh process
 with JAX's persistent compilation cache (``jax_compilation_cache_dir``, a temporary directory
@@ -123,6 +128,32 @@ def worker_loop(n, duration_ms, runs):
     return dict(cold_loop_s=cold, cold_traces=traces, new_s=times['new'], reused_s=times['reused'])
 
 
+def worker_fitter(n, duration_ms, count, steps=3):
+    """``count`` new Fitters on one model, ``steps`` gradient steps each (the first traces and compiles)."""
+    import braintools
+    import brainmass
+    import brainstate
+    import brainunit as u
+    import jax
+
+    sim, run = W.build_ours(n)
+    net = sim.model
+    target = run(duration_ms)
+    predict = lambda m: sim.run(duration_ms * u.ms, monitors=['node.x'])['node.x']
+    times, traces, losses = [], [], []
+    net.k = brainstate.nn.Param(W.K * 0.8, t=brainstate.nn.SoftplusT(0.), fit=True)
+    for _ in range(count):
+        net.k.set_value(W.K * 0.8)  # every Fitter starts from the same value
+        t0 = time.perf_counter()
+        fitter = brainmass.Fitter(net, braintools.optim.Adam(lr=0.01), predict=predict)
+        result = fitter.fit(target, n_steps=steps)
+        jax.block_until_ready(result.prediction)
+        times.append(time.perf_counter() - t0)
+        traces.append(fitter.trace_count)
+        losses.append(float(result.best_loss))
+    return dict(fitter_s=times, traces=traces, best_loss=losses)
+
+
 def worker_tvb(n, duration_ms, runs):
     """TVB's numba backend, through bench_peers.py's worker (its first call, then `runs` runs)."""
     cmd = [TVB_PYTHON, os.path.join(HERE, 'bench_peers.py'), '--worker', 'tvb', '--n', str(n),
@@ -136,7 +167,7 @@ def worker_tvb(n, duration_ms, runs):
     return dict(error='no result: ' + ' | '.join(tail))
 
 
-WORKERS = {'first': worker_first, 'loop': worker_loop}
+WORKERS = {'first': worker_first, 'loop': worker_loop, 'fitter': worker_fitter}
 
 
 # ================================================================ driver
@@ -164,6 +195,10 @@ def main():
     ap.add_argument('--old-root', help='also time (a) and (b) with the brainmass of this checkout')
     ap.add_argument('--persistent-cache', action='store_true',
                     help="also time a first call that reads JAX's persistent compilation cache")
+    ap.add_argument('--fitters', type=int, default=5, help='new Fitters in (d) (0: skip (d))')
+    ap.add_argument('--fitter-n', type=int, default=8, help='network size in (d)')
+    ap.add_argument('--fitter-duration-ms', type=float, default=200.0, help='simulated time per evaluation in (d)')
+    ap.add_argument('--only-fitters', action='store_true', help='run only (d)')
     ap.add_argument('--json', help='also write the raw results here')
     ap.add_argument('--worker', choices=tuple(WORKERS))
     ap.add_argument('--n', type=int)
@@ -179,6 +214,9 @@ def main():
     dur = args.duration_ms
     roots = [('ours', ROOT)] + ([('old', os.path.abspath(args.old_root))] if args.old_root else [])
     raw = {}
+    if args.only_fitters:
+        fitters_section(args, roots, raw)
+        return
     print(f'# workload: Hopf, diffusive on x, delays 10..150 steps, dt {W.DT_MS} ms, {dur:g} ms '
           f'({W.n_steps(dur)} steps), x recorded every step, float32; every case in a fresh process')
     print(f'\n(a) first call = trace + lower + XLA compile + eager compiles + rest (Python checks, the run); '
@@ -265,7 +303,30 @@ def main():
     if first:
         print(f'  first call at N = {n}: fastest {min(first):.3f} s, median {statistics.median(first):.3f} s '
               f'(target <= 0.5 s)')
+    fitters_section(args, roots, raw)
     if args.json:
+        with open(args.json, 'w') as fh:
+            json.dump(raw, fh, indent=1)
+
+
+def fitters_section(args, roots, raw):
+    """(d) new Fitters on one model: the first traces and compiles, the others reuse its program."""
+    if args.fitters < 1:
+        return
+    n, dur = args.fitter_n, args.fitter_duration_ms
+    print(f'\n(d) N = {n}, {dur:g} ms per evaluation: {args.fitters} new Fitters x 3 Adam steps on the same '
+          f'model (a fresh process per code; the first Fitter traces and compiles)')
+    for label, root in roots:
+        res = run_worker('fitter', n, dur, args.fitters, root)
+        raw[f'fitter_{label}'] = res
+        if 'error' in res:
+            print(f'  {label}: ERROR {res["error"]}')
+            continue
+        t = res['fitter_s']
+        print(f'  {label}: total {sum(t):.3f} s; first {t[0]:.3f} s, later ones {", ".join(f"{x:.3f}" for x in t[1:])}'
+              f' s; traces per Fitter {res["traces"]}; best losses identical: '
+              f'{len(set(res["best_loss"])) == 1}', flush=True)
+    if args.json and args.only_fitters:
         with open(args.json, 'w') as fh:
             json.dump(raw, fh, indent=1)
 

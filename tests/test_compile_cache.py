@@ -214,9 +214,11 @@ def test_monitor_lambdas_are_keyed_by_code_closure_and_globals():
         _SCALE = 2.0
     assert sim.trace_count == 1
     np.testing.assert_allclose(r3, 1.5 * np.asarray(r1), rtol=1e-6)
-    scale, other = np.ones(3), np.ones(3)  # equal values, other objects: keyed apart (an array may change)
-    assert callable_key(lambda m: m * scale) == callable_key(lambda m: m * scale)
-    assert callable_key(lambda m: m * scale) != callable_key(lambda m: m * other)
+    scale, other = np.ones(3), np.ones(3)  # numpy arrays are keyed by content (a trace bakes them in)
+    assert callable_key(lambda m: m * scale) == callable_key(lambda m: m * other)
+    before = callable_key(lambda m: m * scale)
+    scale[0] = 2.0                         # edited in place: another key
+    assert callable_key(lambda m: m * scale) != before
 
 
 def test_cached_program_builds_once_per_key_and_keeps_the_latest():
@@ -258,3 +260,23 @@ def test_a_node_declares_whether_its_inputs_take_the_unit_of_their_variable():
                                                                        monitors=['x'])
     ref = brainmass.Simulator(brainmass.HopfStep(1, init_x=0.1), dt=DT).run(1 * u.ms, inputs=0.1, monitors=['x'])
     np.testing.assert_array_equal(res['x'], ref['x'])
+
+
+def test_exp_euler_step_sees_an_input_array_edited_in_place():
+    """brainstate 0.5.4's vector_grad reused the old derivative when the right-hand side closed over a
+    numpy array edited in place; exp_euler (the default) now takes the Jacobian itself."""
+    import brainmass, brainstate, brainunit as u, numpy as np
+
+    def last(drive):
+        with brainstate.environ.context(dt=0.1 * u.ms):
+            node = brainmass.HopfStep(2, a=0.1, w=0.2, init_x=0.1)
+            brainstate.nn.init_all_states(node)
+            for _ in range(10):
+                out = node.update(drive)
+        return np.asarray(out)
+
+    drive = np.zeros(2)
+    before = last(drive)
+    drive[:] = [1.0, 2.0]
+    np.testing.assert_array_equal(last(drive), last(np.array([1.0, 2.0])))
+    assert not np.array_equal(before, last(drive))

@@ -44,6 +44,7 @@ False
 """
 from __future__ import annotations
 
+import hashlib
 import types
 import weakref
 from collections import OrderedDict
@@ -279,21 +280,101 @@ def _token(value, seen, states):
     return _Id(value)
 
 
-def callable_key(fn) -> Hashable:
+class _WeakId:
+    """Identity token that holds its object weakly: equal only to a token of the same live object.
+
+    Once the object is gone the token equals no other token (so a new object at the same
+    address never matches it)."""
+
+    __slots__ = ('ref', 'ident')
+
+    def __init__(self, obj):
+        self.ref = weakref.ref(obj)
+        self.ident = id(obj)
+
+    def __hash__(self):
+        return self.ident
+
+    def __eq__(self, other):
+        if type(other) is not _WeakId:
+            return False
+        obj = self.ref()
+        return obj is not None and obj is other.ref()
+
+    def __repr__(self):
+        return f'_WeakId({self.ident:#x}{"" if self.ref() is not None else ", dead"})'
+
+
+#: numpy arrays up to this many elements are keyed by content (a trace bakes them in as constants,
+#: so an array edited in place must not find the program traced with its old values)
+CONTENT_KEY_LIMIT = 1 << 22
+
+
+def _content(obj):
+    """A content key of a mutable numpy array or a small list / dict / set of keyable items; None otherwise."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.hasobject or obj.size > CONTENT_KEY_LIMIT:
+            return None
+        digest = hashlib.blake2b(np.ascontiguousarray(obj).tobytes(), digest_size=16).digest()
+        return ('ndarray', obj.shape, obj.dtype.str, digest)
+    if isinstance(obj, (list, set, frozenset)) and len(obj) <= 64:
+        items = sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else obj
+        return (type(obj).__name__, tuple(_item_key(x) for x in items))
+    if isinstance(obj, dict) and len(obj) <= 64:
+        return ('dict', tuple((_item_key(k), _item_key(v)) for k, v in obj.items()))
+    return None
+
+
+def _item_key(obj):
+    """An item of a keyed container: an array by content, anything else by identity (no recursion)."""
+    if isinstance(obj, np.ndarray):
+        content = _content(obj)
+        if content is not None:
+            return content
+    return _Id(obj)
+
+
+def _identity(obj, weak):
+    content = _content(obj)
+    if content is not None:
+        return content
+    if weak and not isinstance(obj, (str, bytes, int, float, complex, bool, type(None), tuple)):
+        try:
+            return _WeakId(obj)
+        except TypeError:  # not weak-referenceable
+            pass
+    return _Id(obj)
+
+
+def callable_key(fn, weak: bool = False, _depth: int = 0) -> Hashable:
     """A key of a user callable: equal for two functions that trace the same.
 
     Two lambdas with the same code, defaults, closure objects and referenced globals
     (the very same objects, held by the key) give the same key; anything else is keyed by
-    identity (held).
+    identity (held). Mutable values a trace bakes in are keyed by content, so editing them in
+    place re-traces: numpy arrays (up to :data:`CONTENT_KEY_LIMIT` elements; a larger array is
+    keyed by identity: replace it rather than editing it in place) and small lists, dicts and sets. Python functions among those (a helper that ``predict`` calls) are
+    keyed the same way, a few levels deep, so a global that such a helper reads is part of
+    the key too. ``weak=True``: objects that can be weakly referenced (a Simulator in a
+    ``predict`` closure, which holds the model) are held weakly, so a key cached with the
+    model does not keep it alive; the key then matches only while they live.
     """
+    if isinstance(fn, types.MethodType):  # a bound method: its function and its object
+        return (types.MethodType, callable_key(fn.__func__, weak, _depth), _identity(fn.__self__, weak))
     code = getattr(fn, '__code__', None)
     if code is None or not hasattr(fn, '__globals__'):
-        return _Id(fn)
-    cells = tuple(_Id(c.cell_contents) if _cell_filled(c) else 'empty' for c in (fn.__closure__ or ()))
+        return _identity(fn, weak)
+
+    def item(obj):
+        if type(obj) is types.FunctionType and obj is not fn and _depth < 3:
+            return callable_key(obj, weak, _depth + 1)
+        return _identity(obj, weak)
+
+    cells = tuple(item(c.cell_contents) if _cell_filled(c) else 'empty' for c in (fn.__closure__ or ()))
     globs = fn.__globals__
-    names = tuple(_Id(globs[n]) for n in code.co_names if n in globs)
-    defaults = tuple(_Id(d) for d in (fn.__defaults__ or ()))
-    kwdefaults = tuple((k, _Id(v)) for k, v in sorted((fn.__kwdefaults__ or {}).items()))
+    names = tuple(item(globs[n]) for n in code.co_names if n in globs)
+    defaults = tuple(item(d) for d in (fn.__defaults__ or ()))
+    kwdefaults = tuple((k, item(v)) for k, v in sorted((fn.__kwdefaults__ or {}).items()))
     return (code.co_code, code.co_consts, code.co_names, code.co_varnames, cells, names, defaults, kwdefaults)
 
 

@@ -38,6 +38,10 @@ from __future__ import annotations
 
 from typing import Callable, Dict
 
+import brainstate
+import brainunit as u
+import jax.numpy as jnp
+
 import braintools
 
 from .validation import check_choice
@@ -94,5 +98,23 @@ def exp_euler_step(rhs_of: Callable, y: dict, t):
     for name, value in y.items():
         def f_single(v, t_, name=name):
             return rhs_of(name, {**y, name: v})
-        new[name] = _quad.ode_expeuler_step(f_single, value, t)
+        new[name] = _expeuler_one(f_single, value, t)
     return new
+
+
+def _expeuler_one(f, y, t):
+    """One exponential Euler step of ``dy/dt = f(y, t)`` with the diagonal linearisation ``J = df/dy``
+    (``braintools.quad.ode_expeuler_step``'s formula).
+
+    The Jacobian is taken with ``brainunit.autograd.vector_grad`` directly: brainstate's
+    ``vector_grad`` (0.5.4), which braintools uses, reuses a previous evaluation when ``f``
+    closes over a numpy array that was edited in place since, so an input array changed
+    between two eager steps gave the old derivative (a silent wrong step).
+    """
+    dtype = u.math.get_dtype(y)
+    if dtype not in (jnp.float32, jnp.float64, jnp.float16, jnp.bfloat16):
+        raise ValueError(f'Exponential Euler needs a floating state (float16/32/64, bfloat16); got {dtype}.')
+    dt = brainstate.environ.get('dt')
+    linear, derivative = u.autograd.vector_grad(f, argnums=0, return_value=True, unit_aware=False)(y, t)
+    linear = u.Quantity(u.get_mantissa(linear), u.get_unit(derivative) / u.get_unit(y))
+    return y + dt * u.math.exprel(dt * linear) * derivative

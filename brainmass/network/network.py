@@ -258,10 +258,12 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
             self._plan = self._build_plan(float(time_to_ms(dt, 'dt')))  # re-size for this dt
         check_buffer_size(self.n_node, self._plan.L, self._plan.dt_ms, batch_size)
         self._batch = batch_size
-        self.pointer = brainstate.ShortTermState(jnp.asarray(0, dtype=jnp.int32))
+        # concrete values are built with numpy and put on the device once: eager jnp operations
+        # would each compile a small XLA program on a first run
+        self.pointer = brainstate.ShortTermState(jax.device_put(np.zeros((), np.int32)))
         self.buffer = brainstate.ShortTermState(self._initial_history(batch_size))
         if self.lookahead > 1:  # a prefetched block: its step counter and the values its steps produce
-            self.block_step = brainstate.ShortTermState(jnp.asarray(0, dtype=jnp.int32))
+            self.block_step = brainstate.ShortTermState(jax.device_put(np.zeros((), np.int32)))
             self.block_values = brainstate.ShortTermState(self._no_block_values(batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
@@ -279,7 +281,7 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
 
     def _no_block_values(self, batch_size):
         shape = (self.n_node, self.lookahead) + (() if batch_size is None else (batch_size,))
-        return jnp.zeros(shape, dtype=brainstate.environ.dftype())
+        return jax.device_put(np.zeros(shape, dtype=brainstate.environ.dftype()))
 
     def _initial_history(self, batch_size):
         """The buffer's history, (N, 2L[, B]), as magnitudes in the unit of the coupled value."""
@@ -287,7 +289,12 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
         shape = (L, n) if batch_size is None else (L, n, batch_size)
         x0 = self._coupled_value(lambda var: getattr(self.node, var).value)  # the node's initial value
         unit = u.get_unit(x0)
+        dtype = brainstate.environ.dftype()
         if self.delay_init is None:  # the initial value held over the whole window
+            if not is_traced(x0):  # concrete: numpy, then one transfer (no eager XLA compiles)
+                value = np.asarray(magnitude(x0))
+                hist = np.broadcast_to(value if value.ndim < 2 else value.T, shape)  # (B, N) -> (N, B)
+                return _stored_twice(hist, dtype)
             value = jnp.asarray(magnitude(x0))
             hist = jnp.broadcast_to(value if value.ndim < 2 else value.T, shape)  # (B, N) -> (N, B)
         elif callable(self.delay_init):
@@ -298,13 +305,17 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
                                  f'an array of exactly that shape.')
             hist = history_in_unit(hist, unit, self.coupled_var)
         else:
-            value = jnp.asarray(history_in_unit(self.delay_init, unit, self.coupled_var))
+            value = history_in_unit(self.delay_init, unit, self.coupled_var)
+            xp = jnp if is_traced(value) else np
+            value = xp.asarray(value)
             if (batch_size is not None and not broadcasts_to(value.shape, shape)
                     and broadcasts_to(value.shape, (L, n))):  # the same history for every batch member
-                value = jnp.broadcast_to(value, (L, n))[..., None]
+                value = xp.broadcast_to(value, (L, n))[..., None]
             check_history_shape(value, shape)
-            hist = jnp.broadcast_to(value, shape)
-        hist = jnp.swapaxes(jnp.asarray(hist, dtype=brainstate.environ.dftype()), 0, 1)
+            hist = xp.broadcast_to(value, shape)
+        if not is_traced(hist):
+            return _stored_twice(np.asarray(hist), dtype)
+        hist = jnp.swapaxes(jnp.asarray(hist, dtype=dtype), 0, 1)
         return jnp.concatenate([hist, hist], axis=1)  # (N, 2L[, B]): source-major, stored twice over
 
     # ------------------------------------------------------------------- step
@@ -587,3 +598,11 @@ def _plus(base, value, where=None):
                              f'unit that input is read in.')
         base = base * u.get_unit(value)
     return base + value
+
+
+def _stored_twice(hist, dtype):
+    """A concrete (L, N[, B]) history as the buffer's (N, 2L[, B]) device array (source-major, stored
+    twice over), built with numpy: the same values as the jnp form, without its eager XLA compiles."""
+    hist = np.swapaxes(np.asarray(hist, dtype=dtype), 0, 1)
+    return jax.device_put(np.concatenate([hist, hist], axis=1))
+

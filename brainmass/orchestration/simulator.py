@@ -13,13 +13,13 @@ signature) - one compiled program:
 
 Results come back as a plain dict (a clean pytree) of stacked monitor values
 with their units, plus ``ts``: the unit-aware end-of-step times of the samples.
+
+The run's step counts come from :mod:`.run_plan`, its inputs are checked and sliced by
+:mod:`.inputs`, its monitors normalised, read and checked by :mod:`.monitoring`.
 """
 from __future__ import annotations
 
 import contextlib
-import inspect
-import math
-import warnings
 import weakref
 
 import brainstate
@@ -28,26 +28,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._core.compile_cache import ModelPrograms, callable_key, model_programs, model_signature, refers_to
+from .._core.compile_cache import ModelPrograms, model_programs, model_signature, refers_to
 from .._core.params import ConstantParams
 from .._core.step import StepModel
 from .._core.transforms import recomputed_in_reverse, segmented_for_loop
-from .._core.units import is_traced, same_dim, time_to_ms, unit_name
-from .._core.validation import (as_numeric, broadcasts_to, check_bool, check_choice, check_int_at_least,
-                                check_values)
+from .._core.units import is_traced, time_to_ms
+from .._core.validation import check_bool, check_choice, check_int_at_least
 from ..network.network import Network
-from ..stimulus import Routed
-from .monitors import Observer, state_at, state_names
+from .inputs import InputLayout, InputSpec, InputUnitError
+from .monitoring import (SimulationDivergedError, check_finite, monitor_key, monitor_value, normalise_monitors,
+                         observers as observers_of)
+from .monitors import Observer, state_names
+from .run_plan import RunPlan, check_dt, dt_key
 
 __all__ = ['Simulator', 'SimulationDivergedError', 'InputUnitError', 'state_names']
-
-
-class SimulationDivergedError(FloatingPointError):
-    """A simulation produced NaN or inf; the message says when and where."""
-
-
-class InputUnitError(u.UnitMismatchError, ValueError):
-    """``inputs`` carry a unit the model cannot take (a ValueError and a brainunit UnitMismatchError)."""
 
 
 class _FlagTypeError(TypeError, ValueError):
@@ -93,7 +87,7 @@ class Simulator:
             raise TypeError(f'`model` must be a brainstate module with an update() method '
                             f'(a *Step model or a Network); got {type(model).__name__}.')
         self.model = model
-        self.dt = _check_dt(dt)
+        self.dt = check_dt(dt)
         self.trace_count = 0
         self._cache = model_programs(model)
         self._own = ModelPrograms()  # programs whose callables refer to the model (see run)
@@ -102,9 +96,9 @@ class Simulator:
             self._record = self._cache.notes['simulator'] = _ModelRecord(model)
         self._times = {}
         self._dt_ms = float(time_to_ms(self.dt, 'dt'))
-        self._dt_key = _dt_key(self.dt)
+        self._dt_key = dt_key(self.dt)
         self._layout = None
-        self._finite_inputs = []  # see _check_finite_input
+        self._finite_inputs = []  # see inputs.check_finite_input
 
     def __repr__(self):
         n = len(self._cache) + len(self._own)
@@ -161,10 +155,11 @@ class Simulator:
         checkpoint = _check_checkpoint(checkpoint)
         for flag, value in (('init_states', init_states), ('jit', jit), ('progress', progress)):
             check_bool(value, flag)
-        plan = self._plan(duration, transient, sample_every)
+        # the step ratios are shared by the model's Simulators: a new one skips the unit arithmetic too
+        plan = RunPlan.build(duration, transient, sample_every, self.dt, self._record.step_ratios, self._dt_key)
         if batch_size is not None:
             check_int_at_least(batch_size, 1, 'batch_size')
-        inputs_spec = _InputSpec(inputs, plan['n_steps'], self._input_layout(), batch_size, self._finite_inputs)
+        inputs_spec = InputSpec(inputs, plan.n_steps, self._input_layout(), batch_size, self._finite_inputs)
         record = self._record
         # a constant changed since the model's last run (by any Simulator), or before its first one:
         # the networks' delay plans follow (the changed signature then makes the states again)
@@ -174,14 +169,14 @@ class Simulator:
             record.synced = True
         with brainstate.environ.context(dt=self.dt):
             reset, signature = self._prepare_states(batch_size, init_states)
-            monitor_fns = _normalise_monitors(monitors, self.model)
-            observers = _observers(monitor_fns)
+            monitor_fns = normalise_monitors(monitors, self.model)
+            observers = observers_of(monitor_fns)
             for obs in observers.values():
                 obs.check_source(self.model)
                 obs.init_for(self.model, batch_size)
             if observers:  # their parameters and states, as init_for left them
                 signature = signature + model_signature(*observers.values())
-            key = ('Simulator.run', self._dt_key, tuple(sorted(plan.items())), _monitor_key(monitor_fns),
+            key = ('Simulator.run', self._dt_key, plan, monitor_key(monitor_fns),
                    inputs_spec.key, batch_size, bool(jit), checkpoint, bool(progress), reset, _environ_key(),
                    signature)
             # a callable that refers to the model would keep it alive in the model's cache: such
@@ -205,54 +200,15 @@ class Simulator:
                 self.trace_count += self._cache.traces - traces
         outputs['ts'] = self._sample_times(plan)
         if on_divergence != 'ignore':
-            _check_finite(outputs, on_divergence, plan, self.dt)
+            check_finite(outputs, on_divergence, plan, self.dt)
         return outputs
 
     # ------------------------------------------------------------- internals
-    def _plan(self, duration, transient, sample_every):
-        n_steps = self._steps(duration, 'duration')
-        if n_steps < 1:
-            raise ValueError(f'`duration` ({duration}) is shorter than dt ({self.dt}).')
-        n_transient = 0 if transient is None else self._steps(transient, 'transient')
-        if n_transient < 0 or n_transient >= n_steps:
-            raise ValueError(f'`transient` must be >= 0 and shorter than `duration`; got transient={transient}, '
-                             f'duration={duration}.')
-        every = 1 if sample_every is None else (
-            self._steps(sample_every, 'sample_every') if isinstance(sample_every, u.Quantity)
-            else check_int_at_least(sample_every, 1, 'sample_every'))
-        if every < 1:
-            raise ValueError(f'`sample_every` must be at least one step; got {sample_every}.')
-        n_record = n_steps - n_transient
-        n_samples = n_record // every
-        if n_samples < 1:
-            raise ValueError(f'`sample_every` ({every} steps) is longer than the recorded part of the run '
-                             f'({n_record} steps).')
-        return dict(n_steps=n_steps, n_transient=n_transient, sample_every=every,
-                    n_samples=n_samples, n_tail=n_record - n_samples * every)
-
     def _input_layout(self):
-        """What the run's ``inputs`` must fit (computed once per Simulator): see :class:`_InputLayout`."""
+        """What the run's ``inputs`` must fit (computed once per Simulator): see :class:`InputLayout`."""
         if self._layout is None:
-            self._layout = _InputLayout(self.model)
+            self._layout = InputLayout(self.model)
         return self._layout
-
-    def _steps(self, value, name):
-        """Number of dt steps in the time ``value`` (warn when not a whole multiple).
-
-        A repeated run with the same plain-number quantities skips the unit arithmetic
-        (~35 us per quantity); the rounding and its warning happen on every call.
-        """
-        key = _quantity_key(value)
-        key = None if key is None else (key, name, self._dt_key)
-        ratios = self._record.step_ratios  # shared by the model's Simulators: a new one skips it too
-        ratio = ratios.get(key) if key is not None else None
-        if ratio is None:
-            ratio = _step_ratio(value, self.dt, name)
-            if key is not None:
-                if len(ratios) > 256:
-                    ratios.clear()
-                ratios[key] = ratio
-        return _whole_steps(ratio, value, self.dt, name)
 
     def _prepare_states(self, batch_size, init_states):
         """Create the states when needed; returns (whether the program must reset them first, the model's
@@ -316,7 +272,7 @@ class Simulator:
         expression, bit for bit) and moved to the device once: no eager jax operation, each
         of which costs an XLA compile (~25 ms) the first time its shape is met.
         """
-        key = (plan['n_transient'], plan['sample_every'], plan['n_samples'], bool(jax.config.jax_enable_x64))
+        key = (plan.n_transient, plan.sample_every, plan.n_samples, bool(jax.config.jax_enable_x64))
         if key not in self._times:
             steps = key[0] + key[1] * np.arange(1, key[2] + 1)
             mantissa = u.get_mantissa(self.dt)
@@ -391,10 +347,10 @@ def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress,
     (chunks of ``sample_every`` steps) and the tail loop."""
     if reset:
         brainstate.nn.reset_all_states(model, batch_size=batch_size)
-    every, n_samples = plan['sample_every'], plan['n_samples']
-    start_record = plan['n_transient']
+    every, n_samples = plan.sample_every, plan.n_samples
+    start_record = plan.n_transient
     start_tail = start_record + every * n_samples
-    observers = _observers(monitor_fns)
+    observers = observers_of(monitor_fns)
 
     def one_step(i, args):
         with brainstate.environ.context(i=i, t=i * dt):
@@ -408,7 +364,7 @@ def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress,
 
     def record(out):
         return {name: (out if fn is None else obs.read() if (obs := observers.get(name))
-                       else _monitor_value(name, fn(model)))
+                       else monitor_value(name, fn(model)))
                 for name, fn in monitor_fns.items()}
 
     def loop(body, indices, xs, pbar=None):
@@ -433,9 +389,9 @@ def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress,
         return record(jax.tree.map(lambda o: o[-1], outs))
 
     recorded = _recording_loop(checkpoint, loop)(chunk, rec_index, rec_inputs, pbar=pbar)
-    if plan['n_tail']:
-        loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_tail, plan['n_steps']),
-             inputs_spec.slice(arrays, start_tail, plan['n_steps']))
+    if plan.n_tail:
+        loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_tail, plan.n_steps),
+             inputs_spec.slice(arrays, start_tail, plan.n_steps))
     return recorded
 
 
@@ -450,8 +406,8 @@ def _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, prefet
     are those of the step-by-step program (same steps, same order, same random draws);
     only the floating-point order of the delayed sum may differ.
     """
-    every, n_samples = plan['sample_every'], plan['n_samples']
-    start_record = plan['n_transient']
+    every, n_samples = plan.sample_every, plan.n_samples
+    start_record = plan.n_transient
     start_tail = start_record + every * n_samples
 
     def run_block(idx, xs, keep):
@@ -501,9 +457,9 @@ def _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, prefet
         rec_index = start_record + jnp.arange(n_samples * every).reshape(n_samples, every)
         recorded = rec_loop(lambda idx, x: record(run_steps(idx, x, keep='last')), rec_index, rec_inputs,
                             pbar=pbar)
-    if plan['n_tail']:
-        run_steps(jnp.arange(start_tail, plan['n_steps']),
-                  inputs_spec.slice(arrays, start_tail, plan['n_steps']))
+    if plan.n_tail:
+        run_steps(jnp.arange(start_tail, plan.n_steps),
+                  inputs_spec.slice(arrays, start_tail, plan.n_steps))
     return recorded
 
 
@@ -585,395 +541,7 @@ def _holds_tracers(states) -> bool:
     return False
 
 
-def _check_dt(dt):
-    if dt is None:
-        dt = brainstate.environ.get('dt', None)
-        if dt is None:
-            raise ValueError('`dt` is missing: pass Simulator(model, dt=0.1 * u.ms) or set '
-                             'brainstate.environ.set(dt=0.1 * u.ms).')
-    if not isinstance(dt, u.Quantity):
-        raise TypeError(f'`dt` must carry time units, e.g. 0.1 * u.ms; got the plain number {dt!r}.')
-    if not u.get_unit(dt).has_same_dim(u.ms):
-        raise TypeError(f'`dt` must be a time; got a quantity in {unit_name(dt)}.')
-    if np.ndim(u.get_mantissa(dt)) != 0:
-        raise ValueError(f'`dt` must be a single time step (a scalar quantity); got shape '
-                         f'{tuple(np.shape(u.get_mantissa(dt)))}.')
-    value = float(u.get_magnitude(dt))
-    if not math.isfinite(value):
-        raise ValueError(f'`dt` must be a finite time step; got {dt}.')
-    if not value > 0:
-        raise ValueError(f'`dt` must be > 0; got {dt}.')
-    return dt
-
-
-def _quantity_key(value):
-    """A hashable key of a quantity with a plain-number mantissa (None otherwise)."""
-    if isinstance(value, u.Quantity) and isinstance(value.mantissa, (int, float)):
-        return float(value.mantissa), value.unit
-    return None
-
-
-def _step_ratio(value, dt, name):
-    """``value / dt`` as a float, after checking that ``value`` is a non-negative time."""
-    if not isinstance(value, u.Quantity):
-        raise TypeError(f'`{name}` must carry time units (e.g. 100 * u.ms); got {value!r}.')
-    if not u.get_unit(value).has_same_dim(u.ms):
-        raise TypeError(f'`{name}` must be a time; got a quantity in {unit_name(value)}.')
-    if np.ndim(u.get_mantissa(value)) != 0:
-        raise ValueError(f'`{name}` must be a single time (a scalar quantity); got shape '
-                         f'{tuple(np.shape(u.get_mantissa(value)))}.')
-    ratio = float(u.get_magnitude(value / dt))
-    if not math.isfinite(ratio):
-        raise ValueError(f'`{name}` must be a finite time; got {value}.')
-    if ratio < 0:
-        raise ValueError(f'`{name}` must be >= 0; got {value}.')
-    return ratio
-
-
-def _whole_steps(ratio, value, dt, name):
-    """``ratio`` rounded to whole steps (warn when it is not a whole number)."""
-    steps = int(round(ratio))
-    if not math.isclose(ratio, steps, rel_tol=1e-6, abs_tol=1e-6):
-        warnings.warn(f'`{name}` ({value}) is not a multiple of dt ({dt}); using {steps} steps '
-                      f'({steps * dt}).', UserWarning, stacklevel=5)
-    return steps
-
-
-def _state_reader(model, name):
-    if isinstance(name, Observer):
-        raise TypeError(f'an in-loop monitor ({type(name).__name__}) needs a name: pass it in a dict, e.g. '
-                        f"monitors={{'bold': {type(name).__name__}(...)}}.")
-    if not isinstance(name, str):
-        raise TypeError(f'monitor names must be strings or callables; got {name!r}.')
-    if state_at(model, name) is None:
-        available = state_names(model)
-        hint = ''
-        inner = [s for s in available if s.split('.')[-1] == name]
-        if inner:
-            hint = (f" '{name}' lives on a submodule: pass '{inner[0]}' or "
-                    f"lambda m: m.{inner[0]}.value.")
-        raise ValueError(f"Unknown monitor {name!r}.{hint} Available states: {', '.join(available)}.")
-    return lambda m, path=name: state_at(m, path).value
-
-
-def _normalise_monitors(monitors, model) -> dict:
-    if monitors is None:
-        return {'output': None}
-    if callable(monitors) and not isinstance(monitors, (list, tuple, dict, str)):
-        return {'output': monitors}
-    if isinstance(monitors, str):
-        monitors = [monitors]
-    if isinstance(monitors, (list, tuple)):
-        return {name: _state_reader(model, name) for name in monitors}
-    if isinstance(monitors, dict):
-        out = {}
-        for key, spec in monitors.items():
-            if key == 'ts':
-                raise ValueError("'ts' is reserved for the time axis; rename that monitor.")
-            out[key] = spec if (callable(spec) or isinstance(spec, Observer)) else _state_reader(model, spec)
-        return out
-    raise TypeError(f'`monitors` must be None, a list of state names, a callable or a dict; '
-                    f'got {type(monitors).__name__}.')
-
-
-def _monitor_value(name, value):
-    """A callable monitor's value, checked while tracing: arrays and quantities (or pytrees of them)."""
-    for leaf in jax.tree.leaves(value, is_leaf=lambda v: isinstance(v, u.Quantity)):
-        mantissa = u.get_mantissa(leaf) if isinstance(leaf, u.Quantity) else leaf
-        if not (isinstance(mantissa, (jax.Array, np.ndarray, np.generic)) or
-                isinstance(mantissa, (bool, int, float, complex))):
-            raise TypeError(f'monitor {name!r} returned {type(leaf).__name__} {leaf!r:.60}; a monitor must '
-                            f'return an array or a quantity (e.g. lambda m: m.x.value).')
-    return value
-
-
-def _observers(monitor_fns) -> dict:
-    return {name: fn for name, fn in monitor_fns.items() if isinstance(fn, Observer)}
-
-
-def _monitor_key(monitor_fns):
-    """The monitors as a key: two lambdas with the same code, closure and globals read the same values
-    (:func:`callable_key`); an Observer by identity (its parameters and states are in the model signature)."""
-    return tuple((name, None if fn is None else fn if isinstance(fn, Observer) else callable_key(fn))
-                 for name, fn in sorted(monitor_fns.items()))
-
-
-def _dt_key(dt):
-    """dt as a key: its value, unit and number type (the trace computes ``i * dt``)."""
-    mantissa = u.get_mantissa(dt)
-    return float(u.get_magnitude(dt)), u.get_unit(dt), type(mantissa).__name__, str(getattr(mantissa, 'dtype', ''))
-
 
 def _environ_key():
     """The global settings a trace reads besides dt: brainstate's precision and jax's x64 flag."""
     return brainstate.environ.get_precision(), bool(jax.config.jax_enable_x64)
-
-
-_INPUT_KINDS = 'a number, an array of numbers or a quantity (or a callable(i, t) for all inputs)'
-
-
-class _InputLayout:
-    """What ``inputs`` must fit, read once from the model (no trace).
-
-    ``varshape``: the per-step shape an input must broadcast to (a ``*Step`` model's or a
-    Network's regions; None for other modules, whose inputs are not checked). ``node`` (the
-    class name) / ``order`` / ``offset`` / ``units``: the StepModel whose ``update(*inputs)``
-    maps positional inputs to its ``input_vars`` in their units; ``node`` is None when the
-    model maps its inputs itself (units then are checked when they are used).
-    ``order[offset:]`` are the variables the run's inputs drive, in order: the node's
-    ``input_vars``, or in a Network (``offset`` 1) those without the declared
-    ``coupling_input``, which ``order[0]`` names; ``units[var]`` is the unit an input to
-    ``var`` must have. No reference to the model is kept (compiled programs hold this).
-    """
-
-    def __init__(self, model):
-        self.name = type(model).__name__
-        self.varshape = tuple(model.varshape) if isinstance(model, (StepModel, Network)) else None
-        node, self.offset = (model.node, 1) if isinstance(model, Network) else (model, 0)
-        maps = _maps_inputs_in_order(node)
-        self.node = type(node).__name__ if maps else None
-        self.order = ()
-        self.units = {}
-        if maps:
-            self.order = node.input_order()
-            if self.offset:  # the coupling current takes the declared input; the run's inputs the rest
-                coupled = node.coupled_input()
-                self.order = (coupled,) + tuple(v for v in self.order if v != coupled)
-            self.units = {var: node.unit_of(var) for var in self.order}
-
-    def region_text(self, batch_size):
-        n = int(np.prod(self.varshape)) if self.varshape else 1
-        text = f'{self.name} has state shape {self.varshape} ({n} region{"s" if n != 1 else ""})'
-        return text if batch_size is None else f'{text}, batch_size={batch_size}'
-
-    def row_shapes(self, batch_size):
-        """The accepted per-step shapes, for messages."""
-        full = self.varshape if batch_size is None else (batch_size,) + self.varshape
-        shapes = [(), full] if batch_size is None else [(), self.varshape, full]
-        return ' or '.join(str(tuple(s)) for s in dict.fromkeys(shapes))
-
-
-def _maps_inputs_in_order(node) -> bool:
-    """Whether ``node.update(*inputs)`` hands its inputs to ``input_vars`` in order, in their units.
-
-    Declared by the node's class: no ``update_inputs`` (an ``update`` with its own signature,
-    e.g. Jansen-Rit's afferent rates, declares them) and ``inputs_in_state_units``.
-    """
-    return isinstance(node, StepModel) and node.update_inputs is None and bool(node.inputs_in_state_units)
-
-
-def _check_finite_input(item, name, seen):
-    """NaN / inf in a concrete input is the caller's error, not a divergence of the model.
-
-    ``seen``: the last input arrays found finite (held, compared by identity), not checked again.
-    """
-    if any(item is old for old in seen):
-        return
-    check_values(item, name)
-    if not is_traced(item) and np.ndim(u.get_mantissa(item) if isinstance(item, u.Quantity) else item) > 0:
-        seen[:] = [item] + seen[:1]
-
-
-def _dtype_name(value) -> str:
-    mantissa = u.get_mantissa(value) if isinstance(value, u.Quantity) else value
-    dtype = getattr(mantissa, 'dtype', None)
-    return str(dtype) if dtype is not None else type(mantissa).__name__
-
-
-def _const_key(value):
-    """A constant input (a scalar, compiled into the program) as a key: shape, unit, value and type."""
-    return (u.math.shape(value), str(u.get_unit(value)), float(u.get_magnitude(value)), _dtype_name(value))
-
-
-def _check_signature(fn):
-    """A callable input is called as ``fn(i, t)``: say so before the trace when it cannot be."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
-        return
-    try:
-        sig.bind(0, 0)
-    except TypeError:
-        raise TypeError(f'`inputs` as a callable is called as inputs(i, t) (the step index and its time) '
-                        f'and returns the inputs of that step; {getattr(fn, "__name__", fn)!s}{sig} '
-                        f'cannot take those two arguments.') from None
-
-
-class _InputSpec:
-    """Validates external inputs and slices them per step inside the program.
-
-    ``seen``: the Simulator's list of the last input arrays found finite (see
-    :func:`_check_finite_input`). ``key``: what a program traced with these inputs depends on
-    (kinds, the callable, constant values with their unit and type, array shapes, dtypes and
-    units); the arrays themselves are the program's arguments (:meth:`lean` drops them).
-    """
-
-    def __init__(self, inputs, n_steps, layout, batch_size, seen):
-        self.callable = None
-        self.arrays = ()
-        self.layout_info, self.batch_size = layout, batch_size
-        if inputs is None:
-            self.kind = 'none'
-        elif callable(inputs):
-            self.kind, self.callable = 'callable', inputs
-            _check_signature(inputs)
-        else:
-            items = tuple(inputs) if isinstance(inputs, tuple) else (inputs,)
-            self.kind = 'items'
-            self.layout = []
-            arrays = []
-            self._check_count(len(items), f'`inputs` gives {len(items)} inputs')
-            for k, item in enumerate(items):
-                where = f' item {k}' if isinstance(inputs, tuple) else ''
-                if item is not None:
-                    as_numeric(item, f'inputs{where}', kinds=_INPUT_KINDS)
-                    _check_finite_input(item, f'inputs{where}', seen)
-                shape = tuple(u.math.shape(item)) if item is not None else ()
-                if len(shape) == 0:
-                    self.layout.append(('const', item))
-                else:
-                    if shape[0] != n_steps:
-                        raise ValueError(self._time_axis_message(shape, n_steps, where))
-                    self.layout.append(('array', len(arrays)))
-                    arrays.append(item)
-                self._check_row(shape[1:], k, item, where, shape)
-            self.arrays = tuple(arrays)
-        self.key = (self.kind, callable_key(self.callable) if self.callable else None,
-                    tuple((str(k), _const_key(v) if k == 'const' and v is not None else v)
-                          for k, v in getattr(self, 'layout', ())),
-                    tuple((u.math.shape(a), _dtype_name(a), str(u.get_unit(a))) for a in self.arrays))
-
-    def lean(self):
-        """A copy without this run's input arrays, for the compiled program to hold."""
-        spec = object.__new__(_InputSpec)
-        spec.__dict__.update(self.__dict__)
-        spec.arrays = ()
-        return spec
-
-    # ---------------------------------------------------------- validation
-    def _check_count(self, n, given):
-        info = self.layout_info
-        if info.node is None or n + info.offset <= len(info.order):
-            return
-        free = info.order[info.offset:]
-        node = info.node
-        takes = (f'{node}.update takes at most {len(info.order)} inputs '
-                 f'({", ".join(v + "_inp" for v in info.order)})')
-        if info.offset:
-            takes += (f'; in a {info.name} {info.order[0]}_inp (the declared coupling_input) is the coupling '
-                      f'current, so `inputs` may give at most {len(free)} ({", ".join(v + "_inp" for v in free)})')
-        raise TypeError(f'{given}, but {takes}.')
-
-    def _check_row(self, row, k, item, where, shape):
-        """The per-step value ``row`` (shape) of input ``k`` fits the model's states and units."""
-        info, batch = self.layout_info, self.batch_size
-        if info.varshape is not None:
-            target = info.varshape if batch is None else (batch,) + info.varshape
-            if not broadcasts_to(row, target):
-                hint = ''
-                if batch is None and len(row) > len(info.varshape):
-                    hint = ' (a leading batch axis needs run(..., batch_size=B))'
-                per_step = (f'each of its {shape[0]} rows has shape {tuple(row)}' if shape != row
-                            else 'that is the value of one step')
-                raise ValueError(f'`inputs`{where} has shape {tuple(shape)} ({per_step}), which does not fit '
-                                 f'the model: {info.region_text(batch)}. The value of one step must have '
-                                 f'shape {info.row_shapes(batch)}{hint}.')
-        if info.node is None or not isinstance(item, u.Quantity) or k + info.offset >= len(info.order):
-            return
-        var = info.order[k + info.offset]
-        expected = info.units[var]
-        unit = u.get_unit(item)
-        ok = unit.is_unitless if expected.is_unitless else same_dim(unit, expected)
-        if not ok:
-            want = ('dimensionless (plain numbers)' if expected.is_unitless
-                    else f'in {unit_name(1 * expected)} (or plain numbers, read in {unit_name(1 * expected)})')
-            raise InputUnitError(f'`inputs`{where} is in {unit_name(item)}, but it drives {var!r} of '
-                                  f'{info.node}, whose input must be {want}.')
-
-    def _time_axis_message(self, shape, n_steps, where):
-        info, batch = self.layout_info, self.batch_size
-        msg = (f'`inputs`{where} has shape {tuple(shape)}: {shape[0]} time steps along its first axis, but the run '
-               f'has {n_steps} steps (duration / dt, transient included; an array input is a time series, one '
-               f'row per step)')
-        if info.varshape is not None:
-            rows = [(n_steps,)] + [(n_steps,) + s for s in
-                                   ([info.varshape] if batch is None else
-                                    [info.varshape, (batch,) + info.varshape])]
-            msg += f'; expected shape {" or ".join(str(r) for r in rows)} ({info.region_text(batch)})'
-            if tuple(shape) in (info.varshape, (batch,) + info.varshape):
-                msg += (f'. For the same value at every step pass a callable, inputs=lambda i, t: values, '
-                        f'or jnp.broadcast_to(values, {(n_steps,) + tuple(shape)})')
-        return msg + '.'
-
-    def check_output(self, out):
-        """Static (trace-time) check of what a callable input returned at a step."""
-        if self.kind != 'callable' or out is None:
-            return out
-        items = out if isinstance(out, tuple) else (out,)
-        n = len(items)
-        while self.layout_info.offset and n and isinstance(items[n - 1], Routed):
-            n -= 1  # in a Network a stimulus is routed by its target (brainmass.stimulus), not by position
-        self._check_count(n, f'the `inputs` callable returns {n} inputs')
-        for k, item in enumerate(items):
-            where = f' (callable output item {k})' if isinstance(out, tuple) else ' (callable output)'
-            if item is None:
-                continue
-            routed = isinstance(item, Routed)  # its unit is checked where the Network routes it
-            shape = tuple(u.math.shape(item.value if routed else item))
-            self._check_row(shape, k, None if routed else item, where, shape)
-        return out
-
-    def slice(self, arrays, start, stop, chunk=None):
-        def cut(a):
-            a = a[start:stop]
-            return a if chunk is None else a.reshape((-1, chunk) + tuple(u.math.shape(a)[1:]))
-        return tuple(cut(a) for a in arrays)
-
-    @staticmethod
-    def first(x):
-        return tuple(a[0] for a in x)
-
-    def at(self, i, t, sliced):
-        if self.kind == 'none':
-            return ()
-        if self.kind == 'callable':
-            out = self.check_output(self.callable(i, t))
-            return out if isinstance(out, tuple) else (out,)
-        return tuple(value if kind == 'const' else sliced[value] for kind, value in self.layout)
-
-
-def _divergence_time(ts, bad, plan, dt):
-    """When the first non-finite value (at ``bad`` = (sample, *index)) appeared, as exactly as known."""
-    sample, index = int(bad[0]), tuple(int(b) for b in bad[1:])
-    t = ts[sample]
-    if plan['sample_every'] == 1 and not (sample == 0 and plan['n_transient']):
-        return f' at t = {t} (sample {sample}, index {index})'
-    # only the sampling instants are checked: the first bad value may be older
-    if sample > 0:
-        after = f'the previous sample (t = {ts[sample - 1]})'
-    elif plan['n_transient']:
-        after = f'the start of the run (the {plan["n_transient"] * dt} transient is not recorded)'
-    else:
-        after = 'the start of the run'
-    return (f', first seen at sample t = {t} (sample {sample}, index {index}; only samples are checked: '
-            f'it diverged after {after} and at or before t = {t})')
-
-
-def _check_finite(outputs, mode, plan, dt):
-    for name, value in outputs.items():
-        if name == 'ts':
-            continue
-        for leaf in jax.tree_util.tree_leaves(value, is_leaf=lambda x: isinstance(x, u.Quantity)):
-            if is_traced(leaf):
-                return
-            arr = np.asarray(u.get_magnitude(leaf))
-            if not np.issubdtype(arr.dtype, np.inexact) or np.all(np.isfinite(arr)):
-                continue
-            bad = np.argwhere(~np.isfinite(arr))[0]
-            msg = (f"Simulation diverged: monitor {name!r} became {arr[tuple(bad)]}"
-                   f"{_divergence_time(outputs['ts'], bad, plan, dt)}. Reduce dt, lower the coupling, "
-                   f"check parameters, or pass on_divergence='warn'.")
-            if mode == 'raise':
-                raise SimulationDivergedError(msg)
-            warnings.warn(msg, RuntimeWarning, stacklevel=3)
-            return

@@ -8,9 +8,11 @@ from typing import Optional
 
 import brainstate
 import brainunit as u
+import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..._core.compile_cache import callable_key, model_programs, model_signature, refers_to
 from ..._core.units import unit_phrase
 from ..._core.validation import check_bool, check_int_at_least, format_choices
 from ...objectives import UnitMismatchError
@@ -19,7 +21,7 @@ from .checks import (BACKENDS, GRADIENTS, callable_name, check_callbacks, check_
                      check_param_value, check_search_space, check_shapes, check_target, check_transient,
                      drop_transient, make_boxes, scalar_loss, unknown_param, unwrap_prediction)
 from .parameters import Layout, box_arrays, search_projection, trainable_parameters
-from .program import Program
+from .program import Program, TracedObjective
 from .result import FitResult, Progress, short_value
 
 __all__ = ['Fitter']
@@ -87,7 +89,9 @@ class Fitter:
     parameters : dict
         ``{path: FitParameter}`` being fitted.
     trace_count : int
-        How many times the model's ``predict`` / ``loss_fn`` was traced (one per fit).
+        How many times this Fitter traced ``predict`` / ``loss_fn``: one per fit, none for a
+        fit that reused the traced objective an earlier fit of the same model left in its
+        compile cache (same callables, target shape, parameters and settings).
     gradient_mode : str
         The mode ``gradient`` resolves to: 'forward' or 'reverse'.
     result : FitResult or None
@@ -98,10 +102,15 @@ class Fitter:
 
     Notes
     -----
-    The simulation is traced once per :meth:`fit` (``Simulator.run`` re-initialises
+    The simulation is traced at most once per :meth:`fit` (``Simulator.run`` re-initialises
     the states every call, so every evaluation starts from the same initial
     condition); every evaluation uses the random stream ``brainstate.random`` had when
-    ``fit`` started. For long rollouts pass ``checkpoint=True`` to ``Simulator.run``
+    ``fit`` started. The traced objective and its compiled variants are kept with the
+    model (:mod:`brainmass._core.compile_cache`): a new Fitter of the same model with the
+    same ``predict`` / ``loss_fn``, objective, target shape, dtype and unit, parameters
+    (shapes, transforms, ``search_space``), ``transient`` and ``gradient`` reuses them; a
+    changed constant or new states give another key (a new trace). A ``predict`` /
+    ``loss_fn`` holding the model itself keeps its program on the Fitter instead. For long rollouts pass ``checkpoint=True`` to ``Simulator.run``
     inside ``predict``: reverse-mode memory then grows sub-linearly with duration.
 
     Examples
@@ -147,6 +156,7 @@ class Fitter:
         self._ng_pad = nevergrad_padding(self.optimizer, self._layout.c_size) if backend == 'nevergrad' else 0
         self.trace_count = 0
         self._program: Optional[Program] = None
+        self._own = None  # (key, TracedObjective) when the program cannot live in the model's cache
         self._holder = None
         self.result: Optional[FitResult] = None
 
@@ -216,11 +226,52 @@ class Fitter:
         return self.result
 
     def _trace(self, target):
-        """Trace ``predict`` / ``loss_fn`` once: the Program every evaluation of this fit runs."""
-        self.trace_count += 1
-        program = Program(self._evaluate_in_trace, self._layout, target, self._mode_by_size(), self.gradient)
+        """The Program every evaluation of this fit runs: ``predict`` / ``loss_fn`` traced once, or
+        the traced objective an earlier fit (of this or another Fitter of the model) left in the
+        model's compile cache under the same key."""
+        cache = model_programs(self.model)
+        fns = [fn for fn in (self.loss_fn, self.predict, self.objective) if fn is not None]
+        shared = not _holds(self.model, fns)
+        base = self._cache_key(target)
+        traced = None
+        if shared:
+            traced = cache.get(base + (model_signature(self.model),))
+        elif self._own is not None and self._own[0] == base + (model_signature(self.model),):
+            traced = self._own[1]
+        if traced is None:
+            self.trace_count += 1
+            cache.count_trace()
+            traced = TracedObjective(self._evaluate_in_trace, self._layout.read(), target, self._mode_by_size(),
+                                     self.gradient)
+            key = base + (model_signature(self.model),)  # the model as the trace left it (states it made)
+            if shared:
+                cache.put(key, traced)
+            else:  # a callable that holds the model would keep it alive in its cache: kept here instead
+                self._own = (key, traced)
+        program = Program(traced, self._layout, target)
         self._program = program
         return program
+
+    def _cache_key(self, target):
+        """Everything a trace reads besides the model (whose signature completes the key)."""
+        if target is None:
+            spec = None
+        else:
+            spec = tuple((tuple(np.shape(leaf)), str(getattr(leaf, 'dtype', type(leaf))))
+                         for leaf in jax.tree.leaves(u.get_magnitude(target))) + (str(u.get_unit(target)),)
+        params = tuple((p.path, tuple(np.shape(p.state.value)), str(u.get_unit(p.state.value)),
+                        str(getattr(u.get_magnitude(p.state.value), 'dtype', ''))) for p in self._layout.params)
+        transient = self.transient
+        if isinstance(transient, u.Quantity):
+            transient = (float(transient.mantissa), str(transient.unit))
+        search = tuple((k, tuple((np.shape(b), tuple(np.ravel(b).tolist())) for b in lim))
+                       for k, lim in self.search_space.items())
+        return ('Fitter', callable_key(self.loss_fn, weak=True) if self.loss_fn is not None else None,
+                callable_key(self.predict, weak=True) if self.predict is not None else None,
+                callable_key(self.objective, weak=True) if self.objective is not None else None,
+                spec, params, transient, search, self.gradient, self._mode_by_size(), self._layout.dtype,
+                brainstate.environ.get_precision(), bool(jax.config.jax_enable_x64),
+                repr(brainstate.environ.get('dt', None)))
 
     def _backend(self, program):
         """The back end's function and what it needs besides ``(program, n_steps, verbose, progress)``."""
@@ -387,4 +438,41 @@ class Fitter:
 
     def _describe_current(self):
         return ', '.join(f'{k}={short_value(v)}' for k, v in self.current_params().items())
+
+
+def _holds(model, fns, depth=3):
+    """Whether the callables ``fns`` hold ``model`` strongly: in their closures, defaults or globals,
+    or inside a container (tuple, list, dict, set) or a non-weak-referenceable object held there
+    (objects held weakly by the cache key, like a Simulator, do not count)."""
+    if refers_to(model, *fns):
+        return True
+    held = []
+    for fn in fns:
+        fn = getattr(fn, '__func__', fn)
+        if getattr(fn, '__code__', None) is None:
+            continue
+        held += [c.cell_contents for c in (fn.__closure__ or ()) if _filled(c)]
+        held += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
+        held += [fn.__globals__[n] for n in fn.__code__.co_names if n in fn.__globals__]
+    return any(_reaches(item, model, depth) for item in held)
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _reaches(obj, model, depth):
+    if obj is model:
+        return True
+    if depth == 0:
+        return False
+    if isinstance(obj, (tuple, list, set, frozenset)):
+        return any(_reaches(v, model, depth - 1) for v in obj)
+    if isinstance(obj, dict):
+        return any(_reaches(v, model, depth - 1) for v in obj.values())
+    return False
 

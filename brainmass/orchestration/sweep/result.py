@@ -125,7 +125,7 @@ class SweepResult:
         package versions; values are bit-identical after :meth:`load`. Returns the path written.
         For netCDF, ``result.to_xarray().to_netcdf(path)`` (needs xarray).
         """
-        from ...datasets._io import save_sweep
+        from ...datasets._io_results import save_sweep
         axes = {name: (axis.kind, axis.values) for name, axis in self.space.axes.items()}
         metrics = {name: self[name] for name in self._data}
         return save_sweep(path, axes, metrics, {k: _json_ready(v) for k, v in self.info.items()})
@@ -133,7 +133,7 @@ class SweepResult:
     @classmethod
     def load(cls, path) -> 'SweepResult':
         """Read a table written by :meth:`SweepResult.save`."""
-        from ...datasets._io import load_sweep
+        from ...datasets._io_results import load_sweep
         from .space import Axis, Space
         saved = load_sweep(path)
         axes = {}

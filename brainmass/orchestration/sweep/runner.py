@@ -19,10 +19,7 @@ How a sweep runs
 """
 from __future__ import annotations
 
-import collections
-import inspect
 import math
-import sys
 import time
 
 import brainstate
@@ -33,15 +30,14 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from ..._core.compile_cache import model_programs
-from ..._core.step import StepModel
 from ..._core.transforms import uses_primitive
-from ..._core.units import unit_name
 from ..._core.validation import check_bool, check_choice, check_int_at_least
-from ...network.network import Network
 from ..monitors import Observer
 from ..simulator import Simulator
+from .checks import check_devices, check_metrics, check_space, resolve_param, split_axes
+from .params import param_refs, parameter_paths
+from .progress import ProgressBar
 from .result import SweepResult
-from .space import Space
 
 __all__ = ['run', 'parameter_paths']
 
@@ -50,132 +46,6 @@ DEFAULT_POINTS_PER_DEVICE = 64
 #: the primitive every random draw goes through (a run that uses it is noisy); the sweep's own key
 #: derivation (fold_in) does not draw
 _RANDOM_PRIMITIVES = ('random_bits',)
-
-
-# =============================================================================
-# parameter paths
-# =============================================================================
-def _children(obj):
-    if isinstance(obj, dict):
-        return [(str(k), v, k) for k, v in obj.items()]
-    if isinstance(obj, (list, tuple)):
-        return [(str(i), v, i) for i, v in enumerate(obj)]
-    try:
-        items = list(vars(obj).items())
-    except TypeError:
-        return []
-    return [(k, v, k) for k, v in items if not k.startswith('_')] + [(k, v, k) for k, v in items if k.startswith('_')]
-
-
-def _param_refs(model) -> dict:
-    """``{path: (param, [(owner, key), ...])}``: every ``brainstate.nn.Param`` of ``model`` (constant or
-    trainable) under its shortest attribute path, with every place that holds it."""
-    found = {}
-    seen = {id(model)}
-    queue = collections.deque([((), model)])
-    while queue:
-        path, obj = queue.popleft()
-        for name, child, key in _children(obj):
-            if isinstance(child, brainstate.nn.Param):
-                entry = found.setdefault(id(child), ['.'.join(path + (name,)), child, []])
-                entry[2].append((obj, key))
-            elif isinstance(child, brainstate.State):
-                continue
-            elif id(child) not in seen and isinstance(child, (brainstate.graph.Node, dict, list, tuple)):
-                seen.add(id(child))
-                queue.append((path + (name,), child))
-    return {path: (param, refs) for path, param, refs in found.values()}
-
-
-def parameter_paths(model) -> dict:
-    """The parameters a sweep can set: ``{path: brainstate.nn.Param}``, sorted by path.
-
-    Paths are the shortest dotted attribute paths, as the Fitter names them: ``'k'``
-    for a Network's coupling strength, ``'node.a'`` for a node parameter. Constant and
-    trainable parameters are both listed.
-
-    Examples
-    --------
-    >>> import brainmass, brainstate, brainunit as u, numpy as np
-    >>> brainstate.environ.set(dt=0.1 * u.ms)
-    >>> net = brainmass.Network(brainmass.HopfStep(2), conn=np.ones((2, 2)), coupled_var='x')
-    >>> list(brainmass.sweep.parameter_paths(net))
-    ['conn', 'k', 'node.a', 'node.beta', 'node.w']
-    """
-    return {path: param for path, (param, _) in sorted(_param_refs(model).items())
-            if not any(part.startswith('_') for part in path.split('.'))}
-
-
-class _Swept:
-    """One swept parameter of a group's model: where it lives, its unit, its shapes."""
-
-    def __init__(self, path, axis, param, refs, model):
-        self.path, self.axis, self.param, self.refs = path, axis, param, refs
-        value = param.value()
-        self.unit = u.get_unit(value) if isinstance(value, u.Quantity) else None
-        self.shape = tuple(u.math.shape(value))
-        self.magnitudes = _axis_in_unit(axis, self.unit, path)
-        self.batch_trailing = _batch_trailing(path, model)
-        self.state = None
-
-    def install(self, dtype):
-        """Swap the parameter (every reference to it) for a trainable one; returns the undo list."""
-        init = jnp.zeros(self.shape, dtype=dtype)
-        new = brainstate.nn.Param(init if self.unit is None else u.Quantity(init, unit=self.unit), fit=True)
-        undo = []
-        for k, (owner, key) in enumerate(self.refs):
-            current = owner[key] if isinstance(owner, (dict, list, tuple)) else getattr(owner, key)
-            if current is new:
-                continue
-            if isinstance(owner, tuple):
-                raise ValueError(f'sweep: cannot set {self.path!r}: it is held in a tuple.')
-            try:
-                if isinstance(owner, (dict, list)):
-                    owner[key] = new
-                else:
-                    setattr(owner, key, new)
-            except (TypeError, ValueError) as err:
-                raise type(err)(f'sweep: cannot set parameter {self.path!r}: {err}') from err
-            undo.append((owner, key, current))
-        self.state = new.val
-        return undo
-
-    def write(self, v, batch):
-        """Write the values ``v`` (one per point of the batch, or a scalar) into the trainable parameter."""
-        if batch is None:
-            value = jnp.broadcast_to(v, self.shape)
-        else:
-            value = jnp.reshape(v, (batch,) + (1,) * self.batch_trailing)
-        self.state.value = value if self.unit is None else u.Quantity(value, unit=self.unit)
-
-
-def _axis_in_unit(axis, unit, path):
-    """The axis values as magnitudes in the parameter's unit (plain numbers are read in it)."""
-    if axis.unit is None:
-        return axis.magnitudes.astype(float)
-    if unit is None:
-        if not axis.unit.has_same_dim(u.UNITLESS):
-            raise ValueError(f'axis {path!r} is in {unit_name(1 * axis.unit)}, but the parameter {path!r} is '
-                             f'dimensionless: give plain numbers.')
-        return np.asarray(u.maybe_decimal(u.Quantity(axis.magnitudes.astype(float), unit=axis.unit)), dtype=float)
-    if not axis.unit.has_same_dim(unit):
-        raise ValueError(f'axis {path!r} is in {unit_name(1 * axis.unit)}, but the parameter {path!r} is in '
-                         f'{unit_name(1 * unit)}.')
-    return np.asarray(u.Quantity(axis.magnitudes.astype(float), unit=axis.unit).to_decimal(unit), dtype=float)
-
-
-def _batch_trailing(path, model):
-    """Trailing singleton axes of a parameter holding one row per batch member, or None when the model's
-    own batch axis does not take this parameter (only a Network's ``k`` and node parameters do)."""
-    parts = path.split('.')
-    if isinstance(model, Network):
-        if parts == ['k']:
-            return 1
-        if len(parts) == 2 and parts[0] == 'node':
-            model, parts = model.node, parts[1:]
-    if isinstance(model, StepModel) and len(parts) == 1 and parts[0] in model.__dict__.get('_param_checks', {}):
-        return len(model.varshape)
-    return None
 
 
 # =============================================================================
@@ -391,15 +261,15 @@ def run(model, space, *, duration, metrics, dt=None, monitors=None, transient=No
     (3, 2)
     """
     start = time.perf_counter()
-    space = _check_space(space)
-    metrics = _check_metrics(metrics, space)
+    space = check_space(space)
+    metrics = check_metrics(metrics, space)
     if chunk_size is not None:
         chunk_size = check_int_at_least(chunk_size, 1, 'chunk_size')
-    devices = _check_devices(devices)
+    devices = check_devices(devices)
     check_choice(vectorize, ('auto', 'batch', 'vmap'), 'vectorize')
     check_bool(progress, 'progress')
     seed = check_int_at_least(seed, 0, 'seed')
-    factory, structural = _split_axes(model, space)
+    factory, structural = split_axes(model, space)
     params = [n for n in space.names if n not in structural]
     sim_kwargs = dict(duration=duration, monitors=monitors, transient=transient, sample_every=sample_every,
                       inputs=inputs)
@@ -419,7 +289,7 @@ def run(model, space, *, duration, metrics, dt=None, monitors=None, transient=No
     data, units, modes = {}, {}, []
     counter = {'traces': 0, 'compiles': 0}
     compile_seconds = 0.0
-    bar = _Progress(n_chunks, space.size) if progress else None
+    bar = ProgressBar(n_chunks, space.size) if progress else None
     done = 0
     first_model = None if factory is None else _build(factory, structural, space, groups[0], dt)
     for g, s_index in enumerate(groups):
@@ -428,8 +298,8 @@ def run(model, space, *, duration, metrics, dt=None, monitors=None, transient=No
         else:
             group_model = first_model if g == 0 else _build(factory, structural, space, s_index, dt)
         with _Restored(group_model, *_monitor_observers(monitors)) as restored:
-            refs = _param_refs(group_model)
-            swept = [_resolve(name, space[name], refs, group_model) for name in params]
+            refs = param_refs(group_model)
+            swept = [resolve_param(name, space[name], refs, group_model) for name in params]
             mode = _choose_mode(vectorize, swept, monitors, group_model)
             dtype = brainstate.environ.dftype()
             for p in swept:
@@ -498,75 +368,13 @@ def _fetch(x) -> np.ndarray:
 
 
 # =============================================================================
-# checks and helpers
+# helpers
 # =============================================================================
-def _check_space(space) -> Space:
-    if isinstance(space, dict):
-        space = Space(space)
-    if not isinstance(space, Space):
-        raise TypeError(f'`space` must be a sweep.Space (or a dict of axes); got {type(space).__name__}.')
-    return space
-
-
-def _check_metrics(metrics, space) -> dict:
-    if not isinstance(metrics, dict) or not metrics:
-        raise TypeError('`metrics` must be a non-empty dict {name: fn}, fn(res) -> number or array, e.g. '
-                        "{'var': lambda res: jnp.var(res['node.x'])}; got "
-                        f'{type(metrics).__name__ if not isinstance(metrics, dict) else "an empty dict"}.')
-    for name, fn in metrics.items():
-        if not isinstance(name, str) or not name:
-            raise TypeError(f'`metrics` names must be non-empty strings; got {name!r}.')
-        if name in space.names:
-            raise ValueError(f'metric {name!r} has the name of an axis; rename it.')
-        if not callable(fn):
-            raise TypeError(f'metric {name!r} must be a callable fn(res); got {type(fn).__name__}.')
-    return dict(metrics)
-
-
-def _check_devices(devices) -> list:
-    available = jax.devices()
-    if devices is None:
-        return list(available)
-    if isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):
-        if not 1 <= devices <= len(available):
-            raise ValueError(f'`devices` = {devices}, but there are {len(available)} devices (1 .. '
-                             f'{len(available)} allowed).')
-        return list(available[:int(devices)])
-    if isinstance(devices, (list, tuple)) and devices and all(isinstance(d, jax.Device) for d in devices):
-        if len(set(devices)) != len(devices):
-            raise ValueError('`devices` lists a device twice.')
-        return list(devices)
-    raise TypeError(f'`devices` must be None, an int or a non-empty list of jax devices; got {devices!r:.80}.')
-
-
 def _per_device(chunk_size, n_points, n_dev) -> int:
     """Points per device of one chunk: ``chunk_size`` rounded up to a multiple of the devices, at most
     what the group needs."""
     wanted = DEFAULT_POINTS_PER_DEVICE * n_dev if chunk_size is None else chunk_size
     return max(1, min(math.ceil(wanted / n_dev), math.ceil(n_points / n_dev)))
-
-
-def _split_axes(model, space):
-    """``(factory or None, structural axis names)``."""
-    if isinstance(model, brainstate.nn.Module):
-        return None, ()
-    if not callable(model):
-        raise TypeError(f'`model` must be a brainstate module (a *Step model or a Network) or a factory '
-                        f'model(**structural) -> module; got {type(model).__name__}.')
-    try:
-        sig = inspect.signature(model)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f'`model` factory {model!r}: cannot read its arguments ({err}).') from None
-    names = [n for n, p in sig.parameters.items()
-             if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
-    structural = tuple(n for n in space.names if n in names)
-    missing = [n for n, p in sig.parameters.items() if p.default is inspect.Parameter.empty and
-               p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-               and n not in structural]
-    if missing:
-        raise TypeError(f'`model` factory needs {", ".join(map(repr, missing))}, which the space has no axis for; '
-                        f'its axes are {", ".join(map(repr, space.names))}.')
-    return model, structural
 
 
 def _build(factory, structural, space, s_index, dt):
@@ -586,20 +394,6 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
-
-
-def _resolve(name, axis, refs, model) -> _Swept:
-    public = {p: v for p, v in refs.items() if not any(part.startswith('_') for part in p.split('.'))}
-    if name not in refs:
-        known = ', '.join(sorted(public)) or '(none)'
-        hint = ''
-        tails = sorted(p for p in public if p.split('.')[-1] == name)
-        if tails:
-            hint = f' Did you mean {tails[0]!r}?'
-        raise ValueError(f'`space` axis {name!r} is not a parameter of {type(model).__name__}.{hint} Its '
-                         f'parameters: {known}.')
-    param, where = refs[name]
-    return _Swept(name, axis, param, where, model)
 
 
 def _monitors_batchable(monitors) -> bool:
@@ -632,27 +426,3 @@ def _choose_mode(vectorize, swept, monitors, model) -> str:
     if vectorize == 'vmap':
         return 'vmap'
     return 'batch' if not unbatchable and _monitors_batchable(monitors) and not _has_noise(model) else 'vmap'
-
-
-class _Progress:
-    """A one-line text bar on stderr, updated after every chunk."""
-
-    def __init__(self, n_chunks, n_points, width=24):
-        self.n_chunks, self.n_points, self.width = n_chunks, n_points, width
-        self.chunks = 0
-        self.start = time.perf_counter()
-        self._write(0)
-
-    def update(self, points):
-        self.chunks += 1
-        self._write(points)
-
-    def _write(self, points):
-        done = int(self.width * points / max(1, self.n_points))
-        sys.stderr.write(f'\r[sweep] |{"#" * done}{"." * (self.width - done)}| {self.chunks}/{self.n_chunks} chunks, '
-                         f'{points}/{self.n_points} points ({time.perf_counter() - self.start:.1f} s)')
-        sys.stderr.flush()
-
-    def close(self):
-        sys.stderr.write('\n')
-        sys.stderr.flush()
