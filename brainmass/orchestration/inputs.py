@@ -112,6 +112,19 @@ def check_finite_input(item, name, seen):
         seen[:] = [item] + seen[:1]
 
 
+def _own_copy(value):
+    """A numpy array a callable returned, copied: a new constant object for this trace.
+
+    JAX (0.10) caches a trace's numpy constants by object identity while a program that used
+    them is alive: the same array, edited in place since, would compile with its old values.
+    """
+    if isinstance(value, np.ndarray):
+        return np.array(value)
+    if isinstance(value, u.Quantity) and isinstance(value.mantissa, np.ndarray):
+        return u.Quantity(np.array(value.mantissa), unit=value.unit)
+    return value
+
+
 def _dtype_name(value) -> str:
     mantissa = u.get_mantissa(value) if isinstance(value, u.Quantity) else value
     dtype = getattr(mantissa, 'dtype', None)
@@ -276,6 +289,6 @@ class InputSpec:
             return ()
         if self.kind == 'callable':
             out = self.check_output(self.callable(i, t))
-            return out if isinstance(out, tuple) else (out,)
+            return tuple(_own_copy(x) for x in out) if isinstance(out, tuple) else (_own_copy(out),)
         return tuple(value if kind == 'const' else sliced[value] for kind, value in self.layout)
 
