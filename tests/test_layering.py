@@ -43,3 +43,15 @@ def test_variant_signatures_come_from_their_declared_parameters():
         brainmass.WilsonCowanSymmetricStep(2, tau_E=1.)
     with pytest.raises(TypeError, match="unexpected keyword argument 'r'"):
         brainmass.WilsonCowanNoSaturationStep(2, r=0.5)
+
+
+def test_no_module_imports_another_files_private_names():
+    """Names shared across files are public within the package (issue 17: no `from .x import _y`)."""
+    root = pathlib.Path(__file__).parents[1] / 'brainmass'
+    found = []
+    for path in root.rglob('*.py'):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                found += [f'{path.relative_to(root)}: from {"." * node.level}{node.module or ""} import {a.name}'
+                          for a in node.names if a.name.startswith('_') and not a.name.startswith('__')]
+    assert not found, '\n'.join(found)

@@ -23,7 +23,7 @@ from .._core.units import unit_phrase
 from .._core.validation import check_values, numeric_magnitude, single_number
 from ._inputs import frequency_hz, sampling_interval
 from ._numerics import rms
-from .spectral import _band_slice, _psd_arrays, check_peak_method, peak_indices
+from .spectral import band_slice, psd_arrays, check_peak_method, peak_indices
 
 __all__ = ['log_psd_distance', 'peak_frequency_match']
 
@@ -52,8 +52,8 @@ def _check_settings(dt, fmin, fmax):
 
 def _spectra(prediction, target, dt, fmin, fmax, welch):
     """Band-limited PSD magnitudes of both (the target's in the prediction's unit) and the bin width in Hz."""
-    fp, pp, unit_p = _psd_arrays(prediction, dt, *welch)
-    ft, pt, unit_t = _psd_arrays(target, dt, *welch)
+    fp, pp, unit_p = psd_arrays(prediction, dt, *welch)
+    ft, pt, unit_t = psd_arrays(target, dt, *welch)
     if fp.shape != ft.shape:
         raise ValueError(f'prediction and target give different frequency grids ({fp.size} and {ft.size} bins): '
                          f'with nperseg=None a series shorter than 256 samples sets nperseg to its length; '
@@ -68,7 +68,7 @@ def _spectra(prediction, target, dt, fmin, fmax, welch):
         raise ValueError(f'`target` is {unit_phrase(unit_t)} but `prediction` is {unit_phrase(unit_p)}: their '
                          f'units are incompatible.')
     factor = 1.0 if unit_t.is_unitless else float((1.0 * unit_t).to_decimal(unit_p))
-    band = _band_slice(fp, fmin, fmax, 'The band [fmin, fmax]')
+    band = band_slice(fp, fmin, fmax, 'The band [fmin, fmax]')
     return pp[..., band, :], pt[..., band, :] * factor ** 2, float(fp[1] - fp[0])
 
 

@@ -76,7 +76,7 @@ def _welch_setup(n_time, dt, nperseg, noverlap, window):
     return dt_s, n, n - overlap, _window(window, n)
 
 
-def _psd_arrays(ts, dt, nperseg, noverlap, window):
+def psd_arrays(ts, dt, nperseg, noverlap, window):
     """``(freqs [Hz] numpy, psd magnitude (..., F, N), unit of ts)``."""
     x, unit = series(ts, 'ts', min_time=2)
     dt_s, n, step, win = _welch_setup(x.shape[-2], dt, nperseg, noverlap, window)
@@ -137,13 +137,13 @@ def welch_psd(ts, dt, nperseg=None, noverlap=None, window='hann'):
     >>> float(freqs[np.argmax(psd.mantissa[:, 0])].to_decimal(u.Hz))
     10.0
     """
-    freqs, psd, unit = _psd_arrays(ts, dt, nperseg, noverlap, window)
+    freqs, psd, unit = psd_arrays(ts, dt, nperseg, noverlap, window)
     return u.Quantity(freqs, unit=u.Hz), u.Quantity(psd, unit=unit ** 2 / u.Hz)
 
 
 # ---------------------------------------------------------------------------- band selection
 
-def _band_slice(freqs, fmin, fmax, what):
+def band_slice(freqs, fmin, fmax, what):
     """Static slice of ``freqs`` (Hz) inside ``[fmin, fmax]`` (fmin None: the first nonzero bin)."""
     lo = freqs[1] if fmin is None and freqs.size > 1 else (0.0 if fmin is None else frequency_hz(fmin, 'fmin'))
     hi = freqs[-1] if fmax is None else frequency_hz(fmax, 'fmax')
@@ -252,8 +252,8 @@ def peak_frequency(ts, dt, fmin=None, fmax=None, *, nperseg=None, noverlap=None,
     Array([10.3, 22. ], dtype=float32)
     """
     temperature = check_peak_method(method, temperature)
-    freqs, psd, _ = _psd_arrays(ts, dt, nperseg, noverlap, window)
-    band = _band_slice(freqs, fmin, fmax, 'The band [fmin, fmax]')
+    freqs, psd, _ = psd_arrays(ts, dt, nperseg, noverlap, window)
+    band = band_slice(freqs, fmin, fmax, 'The band [fmin, fmax]')
     index = peak_indices(psd[..., band, :], method, temperature)
     return u.Quantity(freqs[band.start] + index * (freqs[1] - freqs[0]), unit=u.Hz)
 
@@ -300,8 +300,8 @@ def band_power(ts, dt, band=(8 * u.Hz, 12 * u.Hz), *, nperseg=None, noverlap=Non
     lo, hi = frequency_hz(band[0], 'band[0]'), frequency_hz(band[1], 'band[1]')
     if hi <= lo:
         raise ValueError(f'`band` must have lo < hi; got ({lo:g}, {hi:g}) Hz.')
-    freqs, psd, unit = _psd_arrays(ts, dt, nperseg, noverlap, window)
-    sel = _band_slice(freqs, lo, hi, '`band`')
+    freqs, psd, unit = psd_arrays(ts, dt, nperseg, noverlap, window)
+    sel = band_slice(freqs, lo, hi, '`band`')
     power = jnp.sum(psd[..., sel, :], axis=-2)
     if relative:
         return power / jnp.sum(psd, axis=-2)

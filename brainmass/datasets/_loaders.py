@@ -214,7 +214,7 @@ def _read_matrix(source, name: str) -> Tuple[object, Optional[list]]:
     """A matrix (and labels, when the file has them) from a path or an array."""
     if not isinstance(source, (str, os.PathLike)):
         return source, None
-    path = _existing(source, name)
+    path = existing_path(source, name)
     ext = path.suffix.lower()
     if ext == '.npy':
         try:
@@ -240,7 +240,7 @@ def _check_path(path, name: str) -> None:
                     f'ending in one of {", ".join(SUPPORTED_FORMATS)}; got {short_repr(path)}.{hint}')
 
 
-def _existing(path, name: str = 'path') -> Path:
+def existing_path(path, name: str = 'path') -> Path:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f'`{name}` is a directory, not a file: {os.fspath(path)!r}.')
@@ -489,7 +489,7 @@ def _read_fields(path, weights, distances) -> Dict[str, object]:
     if weights is not None or distances is not None:
         raise ValueError(f'A {ext} file holds the whole connectome; do not also pass '
                          f'`weights=` or `distances=`.')
-    path = _existing(path)
+    path = existing_path(path)
     reader = {'.npz': _read_npz, '.mat': _read_mat, '.zip': _read_tvb_zip}[ext]
     return reader(path)
 

@@ -99,7 +99,7 @@ def _time_quantity(dt, name: str = 'dt') -> u.Quantity:
 NORMALIZATIONS = ('max', 'log', 'row_sum')
 
 
-def _normalized_weights(w: np.ndarray, kind) -> np.ndarray:
+def normalized_weights(w: np.ndarray, kind) -> np.ndarray:
     """``w`` normalised by ``kind`` (see :meth:`Connectome.normalized`)."""
     if not isinstance(kind, str) or kind not in NORMALIZATIONS:
         raise ValueError(f'`kind` must be one of {", ".join(repr(k) for k in NORMALIZATIONS)}; '
@@ -116,7 +116,7 @@ def _normalized_weights(w: np.ndarray, kind) -> np.ndarray:
     return np.divide(w, sums, out=np.zeros_like(w), where=sums > 0)
 
 
-def _pearson_fc(x: np.ndarray) -> np.ndarray:
+def pearson_fc(x: np.ndarray) -> np.ndarray:
     """Pearson FC of a (T, N) array; constant columns give 0 off-diagonal, 1 on it."""
     if x.shape[0] < 2:
         raise ValueError(f'`signal` needs at least 2 time points to compute `fc`; got {x.shape[0]}.')
@@ -278,7 +278,7 @@ class Connectome:
         array([[0., 1.],
                [1., 0.]])
         """
-        w = _normalized_weights(self.weights, kind)
+        w = normalized_weights(self.weights, kind)
         return dataclasses.replace(self, weights=w)
 
     def save(self, path) -> str:
@@ -389,7 +389,7 @@ class Signal:
     def _validate_fc(fc, mag):
         n = mag.shape[1]
         if fc is None:
-            return _pearson_fc(mag)
+            return pearson_fc(mag)
         fc = _float_array(fc, 'fc')
         if fc.shape != (n, n):
             raise ValueError(f'`fc` must have shape (N, N) = ({n}, {n}); got {fc.shape}.')
