@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import numbers
-import os
 from typing import Any, Dict, Optional
 
 import brainstate
@@ -32,8 +31,8 @@ import numpy as np
 
 from .._core.units import strip, time_to_ms
 from .._core.validation import check_bool, short_repr, single_number
-from ._io_format import (KIND_TEXT, RUN_FORMATS, check_path, decode_tree, encode_tree, library_versions,
-                         make_header, now_utc, read_file, resolve_format, write_file)
+from ._io_format import (RUN_FORMATS, check_path, decode_tree, encode_tree, library_versions,
+                         make_header, now_utc, read_kind, resolve_format, write_file)
 from ._io_format import unit_from_json, unit_to_json  # noqa: F401  (importable from here, as before)
 from ._io_results import load_fit, save_fit
 
@@ -212,11 +211,7 @@ def load_run(path, *, with_meta: bool = False):
         nesting and dtypes (values bit-identical); with ``with_meta``, a :class:`RunMeta` too.
     """
     check_bool(with_meta, 'with_meta')
-    header, arrays, format = read_file(path)
-    if header['kind'] != 'run':
-        raise ValueError(f'{os.fspath(path)!r} holds {KIND_TEXT.get(header["kind"], header["kind"])}, '
-                         f'not a simulation run.')
-    source = repr(os.fspath(path))
+    header, arrays, format, source = read_kind(path, 'run', 'a simulation run')
     result = decode_tree(header['trees']['result'], arrays, source)
     if not with_meta:
         return result

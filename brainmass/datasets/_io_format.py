@@ -19,7 +19,7 @@ from .._core.units import is_traced
 from .._core.validation import check_choice, format_choices, short_repr
 from ._loaders import existing_path
 
-__all__ = ['RUN_FORMATS', 'HEADER', 'MAGIC', 'VERSION', 'IO_EXTRA', 'KIND_TEXT', 'unit_to_json',
+__all__ = ['read_kind', 'RUN_FORMATS', 'HEADER', 'MAGIC', 'VERSION', 'IO_EXTRA', 'KIND_TEXT', 'unit_to_json',
            'unit_from_json', 'encode_tree', 'decode_tree', 'unit_texts', 'library_versions', 'now_utc',
            'make_header', 'check_path', 'resolve_format', 'write_file', 'read_file']
 
@@ -266,3 +266,13 @@ def _read_npz(path: Path) -> dict:
                          f'archive of numeric arrays ({err}).') from err
     except Exception as err:  # zipfile.BadZipFile and friends
         raise ValueError(f'{os.fspath(path)!r} is not a brainmass run file: {type(err).__name__}: {err}.') from err
+
+
+def read_kind(path, kind: str, what: str) -> Tuple[dict, dict, str, str]:
+    """:func:`read_file` of a file that must hold ``kind`` (``'run'``, ``'fit'``, ``'sweep'``):
+    ``(header, arrays, format, source)``; another kind is a ValueError naming its reader."""
+    header, arrays, format = read_file(path)
+    if header['kind'] != kind:
+        raise ValueError(f'{os.fspath(path)!r} holds {KIND_TEXT.get(header["kind"], header["kind"])}, '
+                         f'not {what}.')
+    return header, arrays, format, repr(os.fspath(path))

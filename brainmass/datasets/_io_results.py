@@ -1,10 +1,9 @@
 """Fits and sweeps to ``.npz`` files and back (``FitResult.save`` / ``load``, ``SweepResult.save`` / ``load``)."""
 from __future__ import annotations
 
-import os
 
-from ._io_format import (KIND_TEXT, check_path, decode_tree, encode_tree, library_versions, make_header,
-                         now_utc, read_file, resolve_format, write_file)
+from ._io_format import (check_path, decode_tree, encode_tree, library_versions, make_header,
+                         now_utc, read_kind, resolve_format, write_file)
 
 __all__ = ['save_fit', 'load_fit', 'save_sweep', 'load_sweep']
 
@@ -31,11 +30,7 @@ def save_fit(path, fields: dict) -> str:
 
 def load_fit(path) -> dict:
     """The fields saved by :func:`save_fit`: ``{'best_loss': ..., 'best_params': {...}, ...}``."""
-    header, arrays, _ = read_file(path)
-    if header['kind'] != 'fit':
-        raise ValueError(f'{os.fspath(path)!r} holds {KIND_TEXT.get(header["kind"], header["kind"])}, '
-                         f'not a FitResult.')
-    source = repr(os.fspath(path))
+    header, arrays, _, source = read_kind(path, 'fit', 'a FitResult')
     fields = dict(header['meta']['fit'])
     fields.update({k: decode_tree(header['trees'][k], arrays, source) for k in _FIT_TREES})
     return fields
@@ -57,11 +52,7 @@ def save_sweep(path, axes: dict, metrics: dict, info: dict) -> str:
 def load_sweep(path) -> dict:
     """``{'axes': {name: (kind, values)}, 'metrics': {...}, 'info': {...}, 'versions': {...}}`` of
     a file written by :func:`save_sweep`."""
-    header, arrays, _ = read_file(path)
-    if header['kind'] != 'sweep':
-        raise ValueError(f'{os.fspath(path)!r} holds {KIND_TEXT.get(header["kind"], header["kind"])}, '
-                         f'not a SweepResult.')
-    source = repr(os.fspath(path))
+    header, arrays, _, source = read_kind(path, 'sweep', 'a SweepResult')
     coords = decode_tree(header['trees']['coords'], arrays, source)
     meta = header['meta']
     return {'axes': {n: (kind, coords[n]) for n, kind in meta['axes']},

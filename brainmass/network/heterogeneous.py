@@ -40,7 +40,6 @@ import numpy as np
 
 from .._core.integrators import INTEGRATORS, exp_euler_step
 from .._core.step import StepModel
-from .._core.units import magnitude
 from ..stimulus import Routed
 from .adjoint import constant_history
 from .heterogeneous_checks import (check_cover, check_gain, check_group_dict, check_group_name, check_groups,

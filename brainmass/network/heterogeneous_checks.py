@@ -136,7 +136,7 @@ def common_unit(units, terms, scale):
     if odd:
         def text(g):
             var = terms_text(terms[g])
-            conv = f' (times its scale)' if g in scale else ''
+            conv = ' (times its scale)' if g in scale else ''
             return f'{g!r} couples {var!r}{conv}, {unit_phrase(units[g])}'
         target = 'a plain number' if first.is_unitless else str(first)
         raise ValueError(f'`groups`: the coupled variables carry different units: {text(names[0])}; {text(odd[0])}. '

@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 
 import brainunit as u
-import jax.numpy as jnp
 import numpy as np
 
 from .._core.compile_cache import callable_key
