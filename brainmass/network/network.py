@@ -21,7 +21,7 @@ One step of a delay-coupled network (``update``):
 (:attr:`Network.lookahead`), the delayed input of ``K`` consecutive steps is
 already in the buffer when the first of them starts. The
 :class:`~brainmass.Simulator` then runs the steps in blocks of ``K``: one gather
-reads each edge's window of ``K`` consecutive values (:meth:`Network.prefetched`),
+reads each edge's window of ``K`` consecutive values (:meth:`Network.prefetch`),
 the steps of the block take their rows, and their values are written to the
 buffer at the end of the block. The results are those of the step-by-step
 program; the gather and the reduction are amortised over ``K`` steps.
@@ -53,7 +53,6 @@ buffer's write and reads (:mod:`~brainmass.network.ring_buffer`), the read-time 
 """
 from __future__ import annotations
 
-import contextlib
 from typing import Optional
 
 import brainstate
@@ -177,9 +176,6 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
         self.delay_init = check_delay_init(delay_init, node, self._coupled_terms, self.coupled_var)
         self._delay_ms = delay_times_ms(distance, speed, self.n_node)
         self._plan: Optional[DelayPlan] = None  # None: instantaneous
-        # the delayed sums of a prefetched block, set by `prefetched` for the duration of its `with` block and
-        # passed on as an argument from `update` down (the steps inside are the model's calls: no argument path)
-        self._block = None
         if self._delay_ms is not None and np.any(self._delay_ms > 0):
             dt = brainstate.environ.get('dt', None)
             if dt is None:
@@ -197,7 +193,7 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
     def lookahead(self) -> int:
         """Steps whose delayed input can be read in one go (the smallest delay of a weighted edge, at most 16).
 
-        :meth:`prefetched` reads that many steps at once; 1 means no lookahead (an instantaneous
+        :meth:`prefetch` reads up to that many steps at once; 1 means no lookahead (an instantaneous
         network, or an edge delayed by a single step).
         """
         return 1 if self._plan is None else self._plan.K
@@ -319,7 +315,7 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
         return jnp.concatenate([hist, hist], axis=1)  # (N, 2L[, B]): source-major, stored twice over
 
     # ------------------------------------------------------------------- step
-    def update(self, *node_inputs):
+    def update(self, *node_inputs, delayed=None):
         """Advance one step: coupling current (+ noise) -> node.
 
         A ``*Step`` node declares where the current goes (``coupling_input``, e.g. ``v`` of
@@ -331,8 +327,12 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
         A stimulus (a :class:`brainmass.stimulus.Routed` value, what a ``brainmass.stimulus``
         kind returns) among ``node_inputs`` is routed instead of taken by position: added to
         the coupled input (TVB's rule), or to the input of its ``target`` variable.
+
+        ``delayed``: this step's row of the delayed sums :meth:`prefetch` read for a block of
+        steps (the :class:`~brainmass.Simulator` passes it); None (the default) reads this step's
+        delayed input from the ring buffer.
         """
-        current = self.coupling_current(as_function=self._node_takes_functions())
+        current = self.coupling_current(as_function=self._node_takes_functions(), delayed=delayed)
         if self.noise is not None:
             noise = self.noise()
             current = (lambda s, c=current: c(s) + noise) if callable(current) else current + noise
@@ -383,25 +383,27 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
         """Whether the node declares that it takes the current as a function of its stage state."""
         return isinstance(self.node, StepModel) and bool(self.node.stage_inputs)
 
-    def coupling_current(self, as_function=False):
+    def coupling_current(self, as_function=False, delayed=None):
         """The (N,) (or (B, N)) coupling current for the present step.
 
         With ``as_function`` it is returned as a function of the node's stage
         state, so an integrator re-evaluates the terms that depend on the
         present value (the self term, an instantaneous source) at each stage;
-        delayed reads come from the past and are computed once.
+        delayed reads come from the past and are computed once. ``delayed``: this
+        step's prefetched delayed sums (see :meth:`update`), or None to read the buffer.
         """
         x = self._coupled_value(lambda var: getattr(self.node, var).value)
-        if self._plan is None:
-            delayed = None
+        if delayed is not None:
+            self._check_prefetching('`delayed`')
+            delayed = self._keep_block_value(magnitude(x), delayed)
+        elif self._plan is None:
+            pass
         elif not self._sized_for_step_dt():
             dt_ms = float(time_to_ms(brainstate.environ.get_dt(), 'dt'))
             raise ValueError(f"This Network's delay buffer was sized for dt = {self._plan.dt_ms:g} ms, but it "
                              f"steps with dt = {dt_ms:g} ms: its delays would be wrong. Initialise its "
                              f"states under the dt it runs with (brainstate.nn.init_all_states inside "
                              f"brainstate.environ.context(dt=...)), or run it with a Simulator, which does.")
-        elif self._block is not None:
-            delayed = self._block_row(magnitude(x), self._block)
         else:
             delayed = self._delayed_sum(magnitude(x))
         if not as_function:
@@ -447,41 +449,72 @@ class Network(ReassignableParams, brainstate.nn.Dynamics):
         return ring_buffer.step_sums(plan, self.coupling.pre, gathered, ring_buffer.read_weights(plan, self.conn))
 
     # ------------------------------------------------------------- lookahead
-    @contextlib.contextmanager
-    def prefetched(self, n_steps):
-        """Read the delayed input of the next ``n_steps`` steps in one go.
+    def prefetch(self, n_steps):
+        """The delayed sums of the next ``n_steps`` steps, read in one go: (n_steps, N), or (n_steps, B, N).
 
-        Every weighted edge is delayed by at least :attr:`lookahead` steps, so when a
-        block of ``n_steps <= lookahead`` steps starts, everything its steps will read
-        is already in the buffer: one gather reads it all. Inside the ``with`` block
-        each ``update`` takes its delayed sum from the prefetched rows (the steps may run
-        in a loop: the row is picked by a step counter) and keeps its own value, which
-        is written to the buffer when the block ends. The result is that of
-        ``n_steps`` ordinary steps. Used by :class:`~brainmass.Simulator`.
+        Every weighted edge is delayed by at least :attr:`lookahead` steps, so when a block of
+        ``n_steps <= lookahead`` steps starts, everything its steps will read is already in the
+        buffer: one gather reads it all. Step ``k`` of the block is then taken with
+        ``net(*inputs, delayed=rows[k])``, which keeps the step's own value instead of writing
+        it to the buffer, and :meth:`write_prefetched` ends the block by writing the block's
+        values. The result is that of ``n_steps`` ordinary steps (up to the floating-point
+        order of the delayed sum). The :class:`~brainmass.Simulator` runs a Network this way,
+        passing each row to its step as an argument (an inner loop over the rows).
+
+        Examples
+        --------
+        >>> import brainmass, brainstate
+        >>> import brainunit as u
+        >>> import numpy as np
+        >>> brainstate.environ.set(dt=0.1 * u.ms)
+        >>> net = brainmass.Network(brainmass.HopfStep(2), conn=np.ones((2, 2)), distance=np.full((2, 2), 5.),
+        ...                         speed=5., coupled_var='x')
+        >>> _ = brainstate.nn.init_all_states(net)
+        >>> rows = net.prefetch(4)
+        >>> for row in rows:
+        ...     _ = net(delayed=row)
+        >>> net.write_prefetched(4)
+        >>> rows.shape
+        (4, 2)
         """
-        n_steps = int(n_steps)
-        if self._plan is None or n_steps < 1:
-            yield
-            return
-        if n_steps > self.lookahead:
-            raise ValueError(f'prefetched({n_steps}) exceeds the lookahead of this network ({self.lookahead} '
-                             f'steps: its shortest weighted delay).')
-        by_read_time = self._adjoint_by_read_time()
-        self._block = self._delayed_block(n_steps, by_read_time)
+        n_steps = self._check_prefetching('prefetch', n_steps)
         self.block_step.value = jnp.asarray(0, dtype=jnp.int32)
-        try:
-            yield
-            self._write_block(n_steps, by_read_time)
-        finally:
-            self._block = None
+        return self._delayed_block(n_steps, self._adjoint_by_read_time())
 
-    def _block_row(self, x, rows):
-        """This step's row of the block's delayed sums; keeps x (this step's value) for the block's write."""
+    def write_prefetched(self, n_steps):
+        """End a block of ``n_steps`` steps begun by :meth:`prefetch`: write their values into the ring
+        buffer and advance its pointer (each of the ``n_steps`` steps must have been taken with its row)."""
+        n_steps = self._check_prefetching('write_prefetched', n_steps)
+        self._write_block(n_steps, self._adjoint_by_read_time())
+
+    def _check_prefetching(self, name, n_steps=None):
+        """``n_steps`` as an int after checking that this network reads ahead (:attr:`lookahead` > 1), its
+        buffers exist and ``1 <= n_steps <= lookahead``."""
+        if self.lookahead < 2:
+            raise ValueError(f'{name}: this Network has no lookahead (every weighted edge must be delayed by '
+                             f'at least 2 steps); step it without `delayed`.')
+        if not isinstance(getattr(self, 'block_values', None), brainstate.State):
+            raise ValueError(f'{name}: the delay buffers do not exist yet: call '
+                             f'brainstate.nn.init_all_states(net) first.')
+        if n_steps is None:
+            return None
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
+            raise TypeError(f'{name}: `n_steps` must be an int; got {n_steps!r}.')
+        if not 1 <= n_steps <= self.lookahead:
+            raise ValueError(f'{name}: `n_steps` must be between 1 and the lookahead of this network '
+                             f'({self.lookahead} steps: its shortest weighted delay); got {n_steps}.')
+        return int(n_steps)
+
+    def _keep_block_value(self, x, row):
+        """This step's prefetched row; keeps x (this step's value) for the block's write."""
+        if tuple(np.shape(row)) != tuple(np.shape(x)):
+            raise ValueError(f'`delayed` must be one row of what prefetch() returned, shape {tuple(np.shape(x))} '
+                             f'for this run; got shape {tuple(np.shape(row))}.')
         k = self.block_step.value
         col = x[:, None] if x.ndim == 1 else x.T[:, None, :]
         self.block_values.value = jax.lax.dynamic_update_slice_in_dim(self.block_values.value, col, k, axis=1)
         self.block_step.value = k + 1
-        return jax.lax.dynamic_index_in_dim(rows, k, axis=0, keepdims=False)
+        return row
 
     def _write_block(self, n, by_read_time):
         """Write the values of the block's n steps into the ring buffer; advance the pointer."""

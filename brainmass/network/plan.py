@@ -122,7 +122,7 @@ def build_plan(delay_ms, dt_ms, conn=None) -> DelayPlan:
     w = None if conn is None else conn * offdiag
     live = offdiag > 0 if w is None else w != 0
     # lookahead: every live edge's delay is >= K, so the delayed input of K consecutive steps is
-    # already in the buffer when the first of them starts (see Network.prefetched)
+    # already in the buffer when the first of them starts (see Network.prefetch)
     K = int(min(LOOKAHEAD_CAP, max(1, steps[live].min()))) if live.any() else LOOKAHEAD_CAP
     start_blk = np.minimum(start, L - K)  # dead edges (diagonal, zero weight): an in-bounds window
     dtype = brainstate.environ.dftype()

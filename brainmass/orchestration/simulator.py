@@ -19,7 +19,6 @@ The run's step counts come from :mod:`.run_plan`, its inputs are checked and sli
 """
 from __future__ import annotations
 
-import contextlib
 import weakref
 
 import brainstate
@@ -352,15 +351,16 @@ def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress,
     start_tail = start_record + every * n_samples
     observers = observers_of(monitor_fns)
 
-    def one_step(i, args):
+    def one_step(i, args, delayed=None):
         with brainstate.environ.context(i=i, t=i * dt):
-            out = model(*inputs_spec.at(i, i * dt, args))
+            inputs = inputs_spec.at(i, i * dt, args)
+            out = model(*inputs) if delayed is None else model(*inputs, delayed=delayed)
             for obs in observers.values():
                 obs.step(model)
             return out
 
-    def step(i, args):
-        return recomputed_in_reverse(one_step)(i, args)
+    def step(i, args, delayed=None):
+        return recomputed_in_reverse(one_step)(i, args, delayed)
 
     def record(out):
         return {name: (out if fn is None else obs.read() if (obs := observers.get(name))
@@ -371,10 +371,8 @@ def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress,
         return brainstate.transform.for_loop(body, indices, xs, pbar=pbar)
 
     pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
-    prefetchers = _prefetchers(model)
-    block = min([m.lookahead for m in prefetchers] or [1])
-    if block > 1:
-        return _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, prefetchers, block, arrays)
+    if _reads_ahead(model):
+        return _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, model, arrays)
 
     if start_record:
         loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_record),
@@ -395,32 +393,36 @@ def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress,
     return recorded
 
 
-def _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, prefetchers, block, arrays):
-    """The run of a model whose networks read their delayed input ``block`` steps at a time.
+def _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, net, arrays):
+    """The run of a Network that reads its delayed input ``net.lookahead`` steps at a time.
 
     Every stretch of steps (transient, recording, tail) runs as a loop over blocks of
-    ``block`` steps: at the start of a block each network reads the delayed input of the
-    whole block at once (:meth:`Network.prefetched`), then an inner loop runs the block's
-    steps one after the other as usual (inputs, observers and monitors per step). A
-    stretch that is not a whole number of blocks ends with a shorter block. The results
-    are those of the step-by-step program (same steps, same order, same random draws);
-    only the floating-point order of the delayed sum may differ.
+    ``block`` steps: at the start of a block the network reads the delayed input of the
+    whole block at once (:meth:`Network.prefetch`), then an inner loop runs the block's
+    steps one after the other as usual (inputs, observers and monitors per step), each
+    step taking its row of the delayed input as an argument, and
+    :meth:`Network.write_prefetched` ends the block. A stretch that is not a whole number
+    of blocks ends with a shorter block. The results are those of the step-by-step program
+    (same steps, same order, same random draws); only the floating-point order of the
+    delayed sum may differ.
     """
     every, n_samples = plan.sample_every, plan.n_samples
     start_record = plan.n_transient
     start_tail = start_record + every * n_samples
+    block = net.lookahead
 
     def run_block(idx, xs, keep):
-        """One block: prefetch, then its steps in an inner loop (a loop, not an unrolled body:
-        XLA would re-compute earlier steps inside the fusions of later ones)."""
-        def body(i, x):
-            out = step(i, x)
+        """One block: prefetch, then its steps in an inner loop over (inputs, delayed rows) (a loop, not
+        an unrolled body: XLA would re-compute earlier steps inside the fusions of later ones)."""
+        def body(i, x_row):
+            x, row = x_row
+            out = step(i, x, row)
             return record(out) if keep == 'all' else out if keep == 'last' else None
 
-        with contextlib.ExitStack() as stack:
-            for net in prefetchers:
-                stack.enter_context(net.prefetched(idx.shape[0]))
-            outs = loop(body, idx, xs)
+        n = idx.shape[0]
+        rows = net.prefetch(n)
+        outs = loop(body, idx, (xs, rows))
+        net.write_prefetched(n)
         return jax.tree.map(lambda o: o[-1], outs) if keep == 'last' else outs
 
     def run_steps(idx, xs, keep=None, run_loop=loop, pbar=None):
@@ -490,10 +492,10 @@ def _check_checkpoint(checkpoint):
                 f'(brainstate.transform.checkpointed_for_loop); got {checkpoint!r}.')
 
 
-def _prefetchers(model) -> list:
-    """Sub-modules (the model included) that can read their delayed input several steps ahead."""
-    return [m for m in model.nodes().values()
-            if callable(getattr(m, 'prefetched', None)) and isinstance(getattr(m, 'lookahead', None), int)]
+def _reads_ahead(model) -> bool:
+    """Whether the model is a Network that reads its delayed input several steps ahead (a Network inside
+    a model of the user's is stepped one step at a time: its steps are the model's calls)."""
+    return isinstance(model, Network) and model.lookahead > 1
 
 
 def _existing_states_batch(model, batch_size):
