@@ -102,19 +102,25 @@ def check_dt(dt):
         if dt is None:
             raise ValueError('`dt` is missing: pass Simulator(model, dt=0.1 * u.ms) or set '
                              'brainstate.environ.set(dt=0.1 * u.ms).')
-    if not isinstance(dt, u.Quantity):
-        raise TypeError(f'`dt` must carry time units, e.g. 0.1 * u.ms; got the plain number {dt!r}.')
-    if not u.get_unit(dt).has_same_dim(u.ms):
-        raise TypeError(f'`dt` must be a time; got a quantity in {unit_name(dt)}.')
-    if np.ndim(u.get_mantissa(dt)) != 0:
-        raise ValueError(f'`dt` must be a single time step (a scalar quantity); got shape '
-                         f'{tuple(np.shape(u.get_mantissa(dt)))}.')
-    value = float(u.get_magnitude(dt))
+    value = _scalar_time(dt, 'dt', 'time step', example='0.1 * u.ms')
     if not math.isfinite(value):
         raise ValueError(f'`dt` must be a finite time step; got {dt}.')
     if not value > 0:
         raise ValueError(f'`dt` must be > 0; got {dt}.')
     return dt
+
+
+def _scalar_time(value, name, what, example):
+    """The magnitude of ``value`` after checking that it is a single time quantity (``what``: 'time' or
+    'time step', as the errors call it; ``example``: a valid value, shown when units are missing)."""
+    if not isinstance(value, u.Quantity):
+        raise TypeError(f'`{name}` must carry time units, e.g. {example}; got {value!r}.')
+    if not u.get_unit(value).has_same_dim(u.ms):
+        raise TypeError(f'`{name}` must be a time; got a quantity in {unit_name(value)}.')
+    if np.ndim(u.get_mantissa(value)) != 0:
+        raise ValueError(f'`{name}` must be a single {what} (a scalar quantity); got shape '
+                         f'{tuple(np.shape(u.get_mantissa(value)))}.')
+    return float(u.get_magnitude(value))
 
 
 def quantity_key(value):
@@ -126,13 +132,7 @@ def quantity_key(value):
 
 def step_ratio(value, dt, name):
     """``value / dt`` as a float, after checking that ``value`` is a non-negative time."""
-    if not isinstance(value, u.Quantity):
-        raise TypeError(f'`{name}` must carry time units (e.g. 100 * u.ms); got {value!r}.')
-    if not u.get_unit(value).has_same_dim(u.ms):
-        raise TypeError(f'`{name}` must be a time; got a quantity in {unit_name(value)}.')
-    if np.ndim(u.get_mantissa(value)) != 0:
-        raise ValueError(f'`{name}` must be a single time (a scalar quantity); got shape '
-                         f'{tuple(np.shape(u.get_mantissa(value)))}.')
+    _scalar_time(value, name, 'time', example='100 * u.ms')
     ratio = float(u.get_magnitude(value / dt))
     if not math.isfinite(ratio):
         raise ValueError(f'`{name}` must be a finite time; got {value}.')
