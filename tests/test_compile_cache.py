@@ -244,10 +244,10 @@ def test_cached_program_builds_once_per_key_and_keeps_the_latest():
 
 def test_a_node_declares_whether_its_inputs_take_the_unit_of_their_variable():
     class CurrentDriven(brainmass.HopfStep):
-        def _in_var_unit(self, var, value):  # reads nA inputs to the dimensionless x
+        def input_in_unit_of(self, var, value):  # reads nA inputs to the dimensionless x
             if isinstance(value, u.Quantity):
                 value = u.get_magnitude(value.to(u.nA))
-            return super()._in_var_unit(var, value)
+            return super().input_in_unit_of(var, value)
 
     class Declared(CurrentDriven):
         inputs_in_state_units = True

@@ -94,7 +94,7 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
     stage_inputs: bool = True
     #: whether every input is read in the unit of the variable it drives (``unit_of(var)``; plain numbers
     #: in that unit), so a Simulator can check an input's unit before the trace. A class converting its
-    #: inputs otherwise declares False (one that overrides ``_in_var_unit`` without declaring it gets False)
+    #: inputs otherwise declares False (one that overrides ``input_in_unit_of`` without declaring it gets False)
     inputs_in_state_units: bool = True
     #: registry metadata (see :func:`brainmass.list_models`)
     category: str = ''
@@ -108,7 +108,7 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
                 cls.update_inputs = _update_keywords(cls.update)
             if 'stage_inputs' not in cls.__dict__:
                 cls.stage_inputs = False  # plain values, unless the class says otherwise
-        if '_in_var_unit' in cls.__dict__ and 'inputs_in_state_units' not in cls.__dict__:
+        if 'input_in_unit_of' in cls.__dict__ and 'inputs_in_state_units' not in cls.__dict__:
             cls.inputs_in_state_units = False  # its own unit conversion, unless the class says otherwise
         if cls.state_vars:
             cls.coupling_keyword()  # the declared routing names an input of update (TypeError otherwise)
@@ -384,11 +384,21 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
         for var in self.state_vars:
             value = given.get(var)
             if with_noise and getattr(self, f'noise_{var}', None) is not None:
-                value = _add(value, self._in_var_unit(var, getattr(self, f'noise_{var}')()))
-            out[var] = _map_input(lambda v, var=var: self._in_var_unit(var, v), value)
+                value = _add(value, self.input_in_unit_of(var, getattr(self, f'noise_{var}')()))
+            out[var] = _map_input(lambda v, var=var: self.input_in_unit_of(var, v), value)
         return out
 
-    def _in_var_unit(self, var, value):
+    def input_in_unit_of(self, var, value):
+        """An input to ``var`` in the unit the update reads it in: the unit of ``var`` (a quantity is
+        converted, a plain number is read in that unit, None is zero). A model whose inputs take other
+        units overrides this (and then declares ``inputs_in_state_units``).
+
+        Examples
+        --------
+        >>> import brainmass, brainunit as u
+        >>> print(brainmass.JansenRitStep(1).input_in_unit_of('E', 0.002 * u.volt))
+        2. mV
+        """
         unit = self.unit_of(var)
         if value is None:
             return 0. if unit.is_unitless else 0. * unit

@@ -211,11 +211,11 @@ class EpileptorStep(StepModel):
         """
         inp = {k[:-4] if k.endswith('_inp') else k: v for k, v in inputs.items()}
         if c_pop1 is not None:
-            c1 = self._in_var_unit('x1', c_pop1)
-            inp['x1'] = self._in_var_unit('x1', inp.get('x1')) + self.Kvf.value() * c1
-            inp['z'] = self._in_var_unit('z', inp.get('z')) + self.Ks.value() * c1
+            c1 = self.input_in_unit_of('x1', c_pop1)
+            inp['x1'] = self.input_in_unit_of('x1', inp.get('x1')) + self.Kvf.value() * c1
+            inp['z'] = self.input_in_unit_of('z', inp.get('z')) + self.Ks.value() * c1
         if c_pop2 is not None:
-            inp['x2'] = self._in_var_unit('x2', inp.get('x2')) + self.Kf.value() * self._in_var_unit('x2', c_pop2)
+            inp['x2'] = self.input_in_unit_of('x2', inp.get('x2')) + self.Kf.value() * self.input_in_unit_of('x2', c_pop2)
         self.integrate(**{f'{k}_inp': v for k, v in inp.items()})
         return self.output()
 

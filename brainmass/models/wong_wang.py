@@ -313,11 +313,11 @@ class WongWangStep(StepModel):
         """Rates ``(r1, r2)`` (Hz magnitudes) at gating ``S1, S2`` with external currents ``I1, I2`` (nA)."""
         return self.H(self.current_1(S1, S2, I1)), self.H(self.current_2(S1, S2, I2))
 
-    def _in_var_unit(self, var, value):
+    def input_in_unit_of(self, var, value):
         # inputs to S1 / S2 are currents: nA quantities are converted, plain numbers are nA
         if isinstance(value, u.Quantity) and u.get_unit(value).has_same_dim(u.nA):
             return u.get_magnitude(value.to(u.nA))
-        return super()._in_var_unit(var, value)
+        return super().input_in_unit_of(var, value)
 
     # ------------------------------------------------------------------- step
     def update(self, coherence=0., S1_inp=None, S2_inp=None):
@@ -327,8 +327,8 @@ class WongWangStep(StepModel):
         are extra currents (nA). The rates exclude the noise current.
         """
         I1, I2 = self.stimulus(coherence)
-        I1 = I1 + self._in_var_unit('S1', S1_inp)
-        I2 = I2 + self._in_var_unit('S2', S2_inp)
+        I1 = I1 + self.input_in_unit_of('S1', S1_inp)
+        I2 = I2 + self.input_in_unit_of('S2', S2_inp)
         self.integrate(S1_inp=I1, S2_inp=I2)
         r1, r2 = self.rates(self.S1.value, self.S2.value, I1, I2)
         self.r1.value = r1 * u.Hz

@@ -417,8 +417,8 @@ def _in_unit(node, key, value):
         return value
     var = key[:-4]
     if callable(value):
-        return lambda state: node._in_var_unit(var, value(state))
-    return node._in_var_unit(var, value)
+        return lambda state: node.input_in_unit_of(var, value(state))
+    return node.input_in_unit_of(var, value)
 
 
 def _representative_init(specs, terms):

@@ -377,7 +377,7 @@ class Network(Lookahead, ReassignableParams, brainstate.nn.Dynamics):
         node = self.node
         var = key[:-4] if key.endswith('_inp') else key
         if type(node).update_inputs is None and var in node.state_vars:
-            return node._in_var_unit(var, value), True
+            return node.input_in_unit_of(var, value), True
         return value, False
 
     def _node_takes_functions(self):
