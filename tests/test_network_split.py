@@ -70,3 +70,22 @@ def test_sized_for_and_the_html_table():
     assert 'max 20 steps (2 ms at dt = 0.1 ms)' in net._repr_html_()
     instant = brainmass.Network(brainmass.HopfStep(2), conn=np.ones((2, 2)), coupled_var='x')
     assert instant.sized_for(1.0) and 'none (instantaneous)' in instant._repr_html_()
+
+
+def test_standard_step_is_declared_and_inherited():
+    """MixedNode integrates groups jointly by the declared `standard_step`, not by comparing methods."""
+    from brainmass._core.step import StepModel
+    assert brainmass.HopfStep.standard_step and brainmass.WilsonCowanStep.standard_step
+    assert not brainmass.JansenRitStep.standard_step  # its own update
+    assert not brainmass.WongWangStep.standard_step
+
+    class OwnUpdate(brainmass.HopfStep):
+        def update(self, x_inp=None, y_inp=None):
+            return super().update(x_inp, y_inp)
+
+    class Declared(OwnUpdate):
+        standard_step = True  # the class says its update keeps the standard step
+
+    assert not OwnUpdate.standard_step and Declared.standard_step
+    assert not type('Sub', (OwnUpdate,), {}).standard_step  # inherited
+    assert StepModel.standard_step

@@ -96,6 +96,10 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
     #: in that unit), so a Simulator can check an input's unit before the trace. A class converting its
     #: inputs otherwise declares False (one that overrides ``input_in_unit_of`` without declaring it gets False)
     inputs_in_state_units: bool = True
+    #: whether the class steps with the standard ``update`` / ``integrate`` and gathers its inputs the
+    #: standard way, so a :class:`~brainmass.MixedNode` may integrate it together with other groups; a class
+    #: overriding any of them gets False, unless it declares otherwise
+    standard_step: bool = True
     #: registry metadata (see :func:`brainmass.list_models`)
     category: str = ''
     use_case: str = ''
@@ -108,6 +112,9 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
                 cls.update_inputs = _update_keywords(cls.update)
             if 'stage_inputs' not in cls.__dict__:
                 cls.stage_inputs = False  # plain values, unless the class says otherwise
+        if 'standard_step' not in cls.__dict__ and any(name in cls.__dict__
+                                                        for name in ('update', 'integrate', '_gather_inputs')):
+            cls.standard_step = False  # its own stepping, unless the class says otherwise
         if 'input_in_unit_of' in cls.__dict__ and 'inputs_in_state_units' not in cls.__dict__:
             cls.inputs_in_state_units = False  # its own unit conversion, unless the class says otherwise
         if cls.state_vars:

@@ -13,7 +13,25 @@ from .units import is_traced
 __all__ = ['check_in_size', 'check_choice', 'check_int_at_least',
            'format_choices', 'as_numeric', 'check_values', 'check_fits_shape',
            'check_bool', 'broadcasts_to', 'short_repr', 'numeric_magnitude', 'checked_param',
-           'single_number']
+           'single_number', 'Default']
+
+
+class Default(float):
+    """A number used as an argument's default that remembers it was not given.
+
+    ``isinstance(k, Default)`` tells an argument left at its default from the same number
+    passed explicitly; it is a ``float`` (its repr is the number's, so signatures read as usual).
+
+    Examples
+    --------
+    >>> from brainmass._core.validation import Default
+    >>> def f(k=Default(1.0)):
+    ...     return 'default' if isinstance(k, Default) else 'given'
+    >>> f(), f(1.0), Default(1.0)
+    ('default', 'given', 1.0)
+    """
+
+    __slots__ = ()
 
 
 def format_choices(choices: Iterable[str]) -> str:

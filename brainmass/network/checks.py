@@ -14,13 +14,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.step import StepModel
+from .._core.display import value_text
 from .._core.units import unit_name, unit_phrase
-from .._core.validation import broadcasts_to, check_choice, format_choices, numeric_magnitude, short_repr
+from .._core.validation import Default, broadcasts_to, check_choice, format_choices, numeric_magnitude, short_repr
 from .couplings import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
                         SigmoidalCoupling, SigmoidalJansenRitCoupling)
 from .laplacian import LaplacianConnParam
 
-__all__ = ['COUPLINGS', 'MAX_BUFFER_VALUES', 'check_node', 'check_real', 'check_buffer_size', 'check_coupled_var',
+__all__ = ['COUPLINGS', 'MAX_BUFFER_VALUES', 'network_k', 'check_node', 'check_real', 'check_buffer_size', 'check_coupled_var',
            'coupled_terms', 'require_state', 'check_conn', 'check_coupling', 'check_noise', 'check_k',
            'check_k_batch', 'check_k_unit', 'history_in_unit', 'check_delay_init', 'check_history_shape']
 
@@ -160,6 +161,36 @@ def check_coupling(coupling, conn_param, k):
                         f'{type(coupling).__name__}.')
     coupling.share_network_params(conn_param, k)
     return coupling
+
+
+def network_k(k, coupling):
+    """The Network's ``k``: its own, or the ``k`` a coupling instance was given when the Network's was left at
+    its default. Both given and different is a ValueError (one of them would be dropped without a word)."""
+    if not isinstance(coupling, Coupling) or not coupling.k_given:
+        return k
+    if isinstance(k, Default):
+        return coupling.k  # a Param, constant or trainable
+    name, own = type(coupling).__name__, coupling.k
+    if isinstance(getattr(own, 'val', None), brainstate.State):
+        raise ValueError(f'{name} was built with a trainable `k` and the Network was given k too: give the '
+                         f'trainable k to one of them only.')
+    mine, theirs = own.value(), (k.value() if isinstance(k, brainstate.nn.Param) else k)
+    try:
+        a, b = np.asarray(u.get_magnitude(mine)), np.asarray(u.get_magnitude(theirs))
+        same = (u.get_unit(mine) == u.get_unit(theirs) and a.shape == b.shape
+                and np.array_equal(a, b.astype(a.dtype)))  # the same number in the coupling's precision
+    except (TypeError, ValueError):
+        same = False  # not comparable: check_k says what is wrong with the Network's k
+    if not same:
+        raise ValueError(f'{name} was built with k = {value_text(mine)} and the Network with k = '
+                         f'{value_text(theirs)}; a Network has one coupling strength: give k to one of them '
+                         f'only{_by_name_hint(coupling)}.')
+    return k
+
+
+def _by_name_hint(coupling):
+    name = next((name for name, cls in COUPLINGS.items() if type(coupling) is cls), None)
+    return '' if name is None else f' (a coupling given by name, coupling={name!r}, takes the Network\'s k)'
 
 
 def check_noise(noise, n):

@@ -23,6 +23,7 @@ import brainstate
 import brainunit as u
 import numpy as np
 
+from .._core.validation import Default
 from .kernels import check_self, jansen_rit_sigmoid, logistic, weighted_sum
 from .laplacian import LaplacianConnParam
 
@@ -54,17 +55,21 @@ class Coupling(brainstate.nn.Module):
     conn : array_like or Param
         Weights (target row, source column).
     k : float, Quantity or Param
-        Global strength (TVB's G).
+        Global strength (TVB's G). Given to a :class:`~brainmass.Network`, a coupling's ``k``
+        becomes the Network's ``k`` if it was given explicitly (and the Network's was not);
+        both given and different is a ``ValueError``.
     """
 
     needs_self = False
 
-    def __init__(self, x=None, y=None, conn=None, k=1.0):
+    def __init__(self, x=None, y=None, conn=None, k=Default(1.0)):
         super().__init__()
         self.x = x
         self.y = y
         self.conn = None if conn is None else as_conn_param(conn)
         self.k = brainstate.nn.Param.init(k)
+        #: whether ``k`` was given (a Network then takes it as its ``k``; see :class:`~brainmass.Network`)
+        self.k_given = not isinstance(k, Default)
 
     def share_network_params(self, conn, k):
         """Use a Network's ``conn`` and ``k`` (hidden from this module's graph, so
@@ -137,7 +142,7 @@ class AdditiveCoupling(Coupling):
     Signature ``AdditiveCoupling(x, conn, k=1.0, b=0.0)``.
     """
 
-    def __init__(self, x=None, conn=None, k=1.0, b=0.0):
+    def __init__(self, x=None, conn=None, k=Default(1.0), b=0.0):
         super().__init__(x=x, conn=conn, k=k)
         self.b = brainstate.nn.Param.init(b)
 
@@ -156,7 +161,7 @@ class SigmoidalCoupling(Coupling):
     Signature ``SigmoidalCoupling(x, conn, k=1, a=1, b=0, slope=1, midpoint=0)``.
     """
 
-    def __init__(self, x=None, conn=None, k=1.0, a=1.0, b=0.0, slope=1.0, midpoint=0.0):
+    def __init__(self, x=None, conn=None, k=Default(1.0), a=1.0, b=0.0, slope=1.0, midpoint=0.0):
         super().__init__(x=x, conn=conn, k=k)
         self.a = brainstate.nn.Param.init(a)
         self.b = brainstate.nn.Param.init(b)
@@ -175,7 +180,7 @@ class HyperbolicTangentCoupling(Coupling):
     Signature ``HyperbolicTangentCoupling(x, conn, k=0.5, scale=2.0)``.
     """
 
-    def __init__(self, x=None, conn=None, k=0.5, scale=2.0):
+    def __init__(self, x=None, conn=None, k=Default(0.5), scale=2.0):
         super().__init__(x=x, conn=conn, k=k)
         self.scale = brainstate.nn.Param.init(scale)
 
@@ -192,7 +197,7 @@ class SigmoidalJansenRitCoupling(Coupling):
     Signature ``SigmoidalJansenRitCoupling(x, conn, k=1, cmin=0, cmax=0.005, midpoint=6, r=0.56)``.
     """
 
-    def __init__(self, x=None, conn=None, k=1.0, cmin=0.0, cmax=0.005, midpoint=6.0, r=0.56):
+    def __init__(self, x=None, conn=None, k=Default(1.0), cmin=0.0, cmax=0.005, midpoint=6.0, r=0.56):
         super().__init__(x=x, conn=conn, k=k)
         self.cmin = brainstate.nn.Param.init(cmin)
         self.cmax = brainstate.nn.Param.init(cmax)

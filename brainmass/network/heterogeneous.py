@@ -375,10 +375,8 @@ class MixedNode(StepModel):
 
 # ----------------------------------------------------------------- helpers
 def _integrated_jointly(node) -> bool:
-    """A group whose model takes function inputs and keeps the standard update / integrate."""
-    cls = type(node)
-    return (bool(node.stage_inputs) and cls.update is StepModel.update and cls.integrate is StepModel.integrate
-            and cls._gather_inputs is StepModel._gather_inputs)
+    """A group whose model takes function inputs and declares the standard step."""
+    return bool(node.stage_inputs) and type(node).standard_step
 
 
 def _selector(idx):

@@ -65,12 +65,12 @@ import numpy as np
 from .._core.params import ReassignableParams
 from .._core.step import StepModel
 from .._core.units import is_traced, magnitude, time_to_ms, unit_name
-from .._core.validation import broadcasts_to, check_bool
+from .._core.validation import Default, broadcasts_to, check_bool
 from ..stimulus import Routed
 from . import ring_buffer
 from .checks import (COUPLINGS, check_buffer_size, check_conn, check_coupled_var, check_coupling, check_delay_init,
                      check_history_shape, check_k, check_k_batch, check_k_unit, check_node, check_noise,
-                     coupled_terms, history_in_unit, require_state)
+                     coupled_terms, history_in_unit, network_k, require_state)
 from .couplings import SigmoidalJansenRitCoupling
 from .delays import delay_times_ms
 from .lookahead import Lookahead
@@ -161,7 +161,7 @@ class Network(Lookahead, ReassignableParams, brainstate.nn.Dynamics):
     """
 
     def __init__(self, node, *, conn, distance=None, speed=None, coupling='diffusive', coupled_var,
-                 k=1.0, delay_init=None, self_connection=False, noise=None):
+                 k=Default(1.0), delay_init=None, self_connection=False, noise=None):
         n_node = check_node(node)
         super().__init__(node.in_size)
         self.node = node
@@ -169,6 +169,7 @@ class Network(Lookahead, ReassignableParams, brainstate.nn.Dynamics):
         self.coupled_var = check_coupled_var(node, coupled_var)
         self._coupled_terms = coupled_terms(node, self.coupled_var)
         check_bool(self_connection, 'self_connection', 'True keeps the diagonal of a plain `conn`')
+        k = network_k(k, coupling)
         self.k = brainstate.nn.Param.init(check_k(k, self.n_node))
         self.conn = check_conn(conn, self.n_node, self_connection, coupling)
         self.coupling = check_coupling(coupling, self.conn, self.k)
