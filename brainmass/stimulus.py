@@ -18,10 +18,15 @@ Conventions: plain-number times are milliseconds; plain-number frequencies are *
 amplitudes are read in the unit of the variable they drive (or carry a brainunit unit).
 Amplitudes may be arrays, JAX tracers or ``brainstate.nn.Param``\ s, so ``jax.grad``
 with respect to them works through ``Simulator.run``. A step ``i`` is "at or after" a time
-``s`` when ``i * dt >= s - dt / 2`` (times are rounded to whole steps, so float32
-round-off never moves an edge).
+``s`` when ``i * dt >= s - dt / 2``. Under a dt (a Simulator's run, or
+``brainstate.environ.context(dt=...)``) the kinds here compute their edges, phases and sample
+indices from the step number ``i`` (an exact integer) rather than from the float time ``t``,
+whose float32 spacing exceeds half a step after about 15 minutes at dt = 0.1 ms: an edge never
+moves and a phase never drifts however long the run. Without a dt they read ``t``.
 """
 from __future__ import annotations
+
+import math
 
 import brainstate
 import brainunit as u
@@ -134,13 +139,79 @@ def _target(target):
     return target
 
 
-def _half_dt_ms():
+def _dt_ms():
     dt = brainstate.environ.get('dt', None)
-    return 0. if dt is None else 0.5 * float(time_to_ms(dt, 'dt'))
+    return None if dt is None else float(time_to_ms(dt, 'dt'))
+
+
+def _half_dt_ms():
+    dt = _dt_ms()
+    return 0. if dt is None else 0.5 * dt
 
 
 def _t_ms(i, t):
     return u.get_magnitude(t.to(u.ms)) if isinstance(t, u.Quantity) else t
+
+
+_INT32_MAX = 2 ** 31 - 1
+
+
+class _Clock:
+    """The time of step ``i``: ``(i + frac) * dt`` under a dt (``frac``: a static offset in steps, set by an
+    enclosing :class:`Sequence`), else the float ``t_ms``.
+
+    Under a dt every question is answered from the integer ``i`` and host-side float64
+    constants, so the answers do not degrade as ``i * dt`` outgrows float32's resolution.
+    """
+
+    def __init__(self, i, t_ms, frac=0.):
+        self.i, self.t_ms, self.frac, self.dt = i, t_ms, frac, _dt_ms()
+
+    def shifted(self, start_ms):
+        """The clock of a part that starts at ``start_ms`` (its time is this time minus the start)."""
+        if self.dt is None:
+            return _Clock(self.i, self.t_ms - start_ms)
+        steps = start_ms / self.dt
+        whole = int(round(steps))
+        return _Clock(self.i - whole, self.t_ms - start_ms, self.frac + whole - steps)
+
+    def since(self, s_ms):
+        """Whether the step is at or after time ``s_ms`` (``t >= s - dt / 2``)."""
+        if self.dt is None:
+            return jnp.asarray(self.t_ms) >= s_ms
+        first = math.ceil(s_ms / self.dt - 0.5 - self.frac - 1e-6)  # ties (a time on a half step) count as on
+        return jnp.asarray(self.i) >= max(min(first, _INT32_MAX), -_INT32_MAX)
+
+    def _split(self, s_steps):
+        """``(d, c)``: ``(i + frac) - s_steps = d + c`` with ``d`` an integer array and ``|c| <= 1/2`` a float."""
+        whole = int(round(s_steps - self.frac))
+        return jnp.asarray(self.i) - whole, whole - (s_steps - self.frac)
+
+    def elapsed_ms(self, s_ms):
+        """The time since ``s_ms`` (negative before it)."""
+        if self.dt is None:
+            return jnp.asarray(self.t_ms) - s_ms
+        d, c = self._split(s_ms / self.dt)
+        return (jnp.asarray(d, dtype=brainstate.environ.dftype()) + c) * self.dt
+
+    def cycle(self, s_ms, period_ms, shift_steps=0.):
+        """``(k, r)``: the time since ``s_ms`` (plus ``shift_steps`` steps) as ``k`` whole periods (int) and
+        the rest ``r`` in ms, ``0 <= r < period_ms``."""
+        if self.dt is None:
+            x = jnp.asarray(self.t_ms) - s_ms
+            k = jnp.floor(x / period_ms)
+            return k.astype(jnp.int32), x - k * period_ms
+        dtype = brainstate.environ.dftype()
+        d, c = self._split(s_ms / self.dt - shift_steps)
+        period = period_ms / self.dt
+        whole, rest = math.floor(period), period - math.floor(period)
+        k = jnp.floor((jnp.asarray(d, dtype=dtype) + c) / period).astype(jnp.int32)  # a first estimate
+        r = jnp.asarray(d - k * whole, dtype=dtype) + c - jnp.asarray(k, dtype=dtype) * rest  # exact in k
+        for _ in range(2):  # the estimate is off by at most one period (twice near float32's limit)
+            low, high = r < 0, r >= period
+            k = k - low.astype(jnp.int32) + high.astype(jnp.int32)
+            r = jnp.where(low, r + period, jnp.where(high, r - period, r))
+        return k, r * self.dt
 
 
 # ----------------------------------------------------------------- base
@@ -168,7 +239,15 @@ class Stimulus:
         object.__setattr__(self, '_frozen', True)
 
     def signal(self, i, t_ms):
+        """The unweighted value of step ``i`` at ``t_ms`` milliseconds (what a subclass defines)."""
         raise NotImplementedError
+
+    def _signal(self, clock):
+        return self.signal(clock.i, clock.t_ms)
+
+    def _value(self, clock):
+        value = self._signal(clock)
+        return value if self.weights is None else value * self.weights
 
     @property
     def unit(self):
@@ -182,8 +261,7 @@ class Stimulus:
 
     def value_at(self, i, t):
         """The plain (weighted) value of step ``i`` at time ``t`` (no routing record)."""
-        value = self.signal(i, _t_ms(i, t))
-        return value if self.weights is None else value * self.weights
+        return self._value(_Clock(i, _t_ms(i, t)))
 
     def __call__(self, i, t):
         return Routed(self.value_at(i, t), self.target)
@@ -254,10 +332,10 @@ class Sum(_Composite):
         super().__init__(None, flat[0].target)
         self.parts = flat
 
-    def value_at(self, i, t):
-        total = self.parts[0].value_at(i, t)
+    def _value(self, clock):
+        total = self.parts[0]._value(clock)
         for p in self.parts[1:]:
-            total = total + p.value_at(i, t)
+            total = total + p._value(clock)
         return total
 
 
@@ -284,15 +362,13 @@ class Sequence(_Composite):
         super().__init__(None, parts[0].target)
         self.parts, self.bounds = parts, bounds
 
-    def value_at(self, i, t):
-        t_ms, tol = _t_ms(i, t), _half_dt_ms()
+    def _value(self, clock):
         total = None
         for part, (start, stop) in zip(self.parts, self.bounds):
-            on = t_ms >= start - tol
+            on = clock.since(start)
             if stop is not None:
-                on = on & (t_ms < stop - tol)
-            shift = 0 if tol == 0 else int(round(start / (2 * tol)))
-            value = part.value_at(i - shift, t_ms - start)
+                on = on & ~clock.since(stop)
+            value = part._value(clock.shifted(start))
             value = u.math.where(on, value, 0. * value)
             total = value if total is None else total + value
         return total
@@ -312,6 +388,9 @@ class _Amplitude(Stimulus):
     def _scaled(self, shape):
         return _read(self.amplitude) * shape
 
+    def signal(self, i, t_ms):
+        return self._signal(_Clock(i, t_ms))
+
 
 class Step(_Amplitude):
     """``amplitude`` from ``onset`` for ``duration`` (None: to the end of the run), 0 otherwise."""
@@ -321,11 +400,10 @@ class Step(_Amplitude):
         self.onset = _time(onset, 'onset')
         self.duration = _time(duration, 'duration', allow_none=True, positive=True)
 
-    def signal(self, i, t_ms):
-        tol = _half_dt_ms()
-        on = t_ms >= self.onset - tol
+    def _signal(self, clock):
+        on = clock.since(self.onset)
         if self.duration is not None:
-            on = on & (t_ms < self.onset + self.duration - tol)
+            on = on & ~clock.since(self.onset + self.duration)
         return self._scaled(jnp.where(on, 1., 0.))
 
 
@@ -346,10 +424,9 @@ class PulseTrain(_Amplitude):
             raise ValueError(f'`width` ({self.width:g} ms) must not exceed the period ({self.period:g} ms).')
         self.n = None if n is None else check_int_at_least(n, 1, 'n')
 
-    def signal(self, i, t_ms):
-        s = t_ms - self.onset + _half_dt_ms()
-        k = jnp.floor(s / self.period)
-        on = (s >= 0) & (s - k * self.period < self.width)
+    def _signal(self, clock):
+        k, rest = clock.cycle(self.onset, self.period, shift_steps=0.5)  # pulse k, the time into it
+        on = clock.since(self.onset) & (rest < self.width)
         if self.n is not None:
             on = on & (k < self.n)
         return self._scaled(jnp.where(on, 1., 0.))
@@ -365,10 +442,11 @@ class Sinusoid(_Amplitude):
         self.phase = _amplitude(phase, 'phase')
         self.onset = _time(onset, 'onset')
 
-    def signal(self, i, t_ms):
-        s = t_ms - self.onset
-        wave = jnp.sin(2 * jnp.pi * self.frequency * 1e-3 * s + _read(self.phase))
-        return self._scaled(jnp.where(s >= -_half_dt_ms(), wave, 0.))
+    def _signal(self, clock):
+        period = 1e3 / self.frequency
+        _, rest = clock.cycle(self.onset, period)  # the time into the present cycle
+        wave = jnp.sin(2 * jnp.pi * rest / period + _read(self.phase))
+        return self._scaled(jnp.where(clock.since(self.onset), wave, 0.))
 
 
 class Ramp(Stimulus):
@@ -388,10 +466,13 @@ class Ramp(Stimulus):
         return _unit_of(self.start)
 
     def signal(self, i, t_ms):
-        frac = jnp.clip((t_ms - self.onset) / self.duration, 0., 1.)
+        return self._signal(_Clock(i, t_ms))
+
+    def _signal(self, clock):
+        frac = jnp.clip(clock.elapsed_ms(self.onset) / self.duration, 0., 1.)
         start, stop = _read(self.start), _read(self.stop)
         value = start + (stop - start) * frac
-        return u.math.where(t_ms >= self.onset - _half_dt_ms(), value, 0. * value)
+        return u.math.where(clock.since(self.onset), value, 0. * value)
 
 
 class NoiseStimulus(Stimulus):
@@ -458,14 +539,18 @@ class DataStimulus(Stimulus):
         return own if own is not None or u.math.ndim(self.data) == 1 else int(u.math.shape(self.data)[1])
 
     def signal(self, i, t_ms):
+        return self._signal(_Clock(i, t_ms))
+
+    def _signal(self, clock):
         n = u.math.shape(self.data)[0]
         if self.interpolation == 'hold':  # sample k from step round(k dt_data / dt) on
-            k = jnp.floor((t_ms + _half_dt_ms()) / self.dt).astype(jnp.int32)
+            k, _ = clock.cycle(0., self.dt, shift_steps=0.5)
             return self.data[jnp.clip(k, 0, n - 1)]
-        pos = t_ms / self.dt
-        k = jnp.clip(jnp.floor(pos).astype(jnp.int32), 0, n - 1)
+        k, rest = clock.cycle(0., self.dt)
+        last = k >= n - 1
+        k = jnp.clip(k, 0, n - 1)
         k1 = jnp.minimum(k + 1, n - 1)
-        frac = jnp.clip(pos - k, 0., 1.)
+        frac = jnp.where(last, 0., jnp.clip(rest / self.dt, 0., 1.))
         if u.math.ndim(self.data) == 2:
             frac = frac[..., None] if jnp.ndim(frac) else frac
         return self.data[k] + (self.data[k1] - self.data[k]) * frac

@@ -334,7 +334,9 @@ class Network(Lookahead, ReassignableParams, brainstate.nn.Dynamics):
         steps (the :class:`~brainmass.Simulator` passes it); None (the default) reads this step's
         delayed input from the ring buffer.
         """
-        current = self.coupling_current(as_function=self._node_takes_functions(), delayed=delayed)
+        as_function = self._node_takes_functions()
+        current = (self.coupling_current(as_function) if delayed is None  # (a subclass may override it)
+                   else self.coupling_current(as_function, delayed=delayed))
         if self.noise is not None:
             noise = self.noise()
             current = (lambda s, c=current: c(s) + noise) if callable(current) else current + noise
