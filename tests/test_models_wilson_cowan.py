@@ -4,20 +4,20 @@ import brainunit as u
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.optimize import fsolve
+from scipy.optimize import brentq, fsolve
 
 import brainmass
 from brainmass.models.wilson_cowan import WilsonCowanStep
 from brainmass.models.wilson_cowan_variants import (
     WilsonCowanAdaptiveStep, WilsonCowanDelayedStep, WilsonCowanDivisiveInputStep, WilsonCowanDivisiveStep,
-    WilsonCowanLinearStep, WilsonCowanNoSaturationStep, WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep,
-    WilsonCowanThreePopulationStep)
+    WilsonCowanLinearStep, WilsonCowanLogisticStep, WilsonCowanNoSaturationStep, WilsonCowanSimplifiedStep,
+    WilsonCowanSymmetricStep, WilsonCowanThreePopulationStep)
 
-from _helpers import distinct_methods, mag
+from _helpers import distinct_methods, mag, precision
 
 DT = 0.1 * u.ms
 VARIANTS = [WilsonCowanNoSaturationStep, WilsonCowanSymmetricStep, WilsonCowanSimplifiedStep,
-            WilsonCowanLinearStep, WilsonCowanDivisiveStep, WilsonCowanDivisiveInputStep,
+            WilsonCowanLinearStep, WilsonCowanLogisticStep, WilsonCowanDivisiveStep, WilsonCowanDivisiveInputStep,
             WilsonCowanDelayedStep, WilsonCowanAdaptiveStep, WilsonCowanThreePopulationStep]
 #: one trainable parameter per class for the gradient test
 TRAINABLE = {WilsonCowanSymmetricStep: 'a', WilsonCowanSimplifiedStep: 'w_exc'}
@@ -65,6 +65,9 @@ def wc_reference(cls, s, I):
     elif cls is WilsonCowanLinearStep:
         FE = lambda x: relu_F(x, 1.2, 2.8)
         FI = lambda x: relu_F(x, 1.0, 4.0)
+    elif cls is WilsonCowanLogisticStep:
+        FE = lambda x: S(1.2 * (x - 2.8))
+        FI = lambda x: S(1.0 * (x - 4.0))
     elif cls is WilsonCowanDivisiveStep:
         xE = (12. * rE + IE) / (1. + 1. * rI) - 4. * rI
     elif cls is WilsonCowanDivisiveInputStep:
@@ -126,8 +129,8 @@ REDUCTIONS = [
 ]
 
 
-@pytest.mark.parametrize('variant, base', REDUCTIONS, ids=[c.__name__ for c in VARIANTS if c is not
-                                                           WilsonCowanLinearStep])
+@pytest.mark.parametrize('variant, base', REDUCTIONS, ids=[  # Linear, Logistic: a different transfer
+    c.__name__ for c in VARIANTS if c not in (WilsonCowanLinearStep, WilsonCowanLogisticStep)])
 def test_variant_reduces_to_wilson_cowan(variant, base):
     drive = np.random.default_rng(2).normal(1.0, 0.5, (600, 2))
     a, b = _run(variant(), drive), _run(base(), drive)
@@ -154,6 +157,57 @@ def test_linear_steady_state_solves_threshold_linear_equations():
     assert np.allclose(resid([rE, rI]), 0, atol=1e-10)
     assert got['rE'] == pytest.approx(rE, rel=1e-4) and got['rI'] == pytest.approx(rI, rel=1e-4)
     assert 0 < rE < 1  # bounded by 1/r
+
+
+def _logistic_fixed_points(P):
+    """Steady states of WilsonCowanLogisticStep at default parameters and E input P, in float64: r_I(r_E) by
+    brentq (the r_I equation is monotone in r_I), then the roots of the r_E equation on a grid + brentq."""
+    def rI_of(rE):
+        return brentq(lambda rI: -rI + (1 - rI) * S(13 * rE - 11 * rI - 4.0), 0., 1., xtol=1e-16, rtol=1e-15)
+
+    def g(rE):
+        return -rE + (1 - rE) * S(1.2 * (12 * rE - 4 * rI_of(rE) + P - 2.8))
+    grid = np.linspace(0., 1., 401)
+    vals = [g(x) for x in grid]
+    roots = [brentq(g, a, b, xtol=1e-16, rtol=1e-15)
+             for a, b, va, vb in zip(grid[:-1], grid[1:], vals[:-1], vals[1:]) if va * vb < 0]
+    return [(rE, rI_of(rE)) for rE in roots]
+
+
+def _logistic_jacobian(rE, rI, P):
+    """d(drE/dt, drI/dt)/d(rE, rI) per ms at default parameters (tau = 1 ms), S' = S (1 - S)."""
+    zE, zI = 1.2 * (12 * rE - 4 * rI + P - 2.8), 13 * rE - 11 * rI - 4.0
+    dE, dI = S(zE) * (1 - S(zE)), S(zI) * (1 - S(zI))
+    return np.array([[-1 - S(zE) + (1 - rE) * dE * 1.2 * 12, -(1 - rE) * dE * 1.2 * 4],
+                     [(1 - rI) * dI * 13, -1 - S(zI) - (1 - rI) * dI * 11]])
+
+
+@pytest.mark.parametrize('bits', [32, 64])
+def test_logistic_fixed_points_and_decay_rate(bits):
+    """F(0) = S(-a theta) > 0, so with no input rest is not a steady state. At I_E = 0 the default node is
+    bistable (scipy: a low and a high stable state, an unstable one between), at I_E = 1 monostable. Node 0
+    starts at rest and settles on the low state, node 1 (rE = 0.5) on the high one, node 2 (I_E = 1) on its
+    only one; node 0 approaches its state at the slowest eigenvalue of the Jacobian there."""
+    low, saddle, high = _logistic_fixed_points(0.)
+    (driven,) = _logistic_fixed_points(1.)
+    lam = np.linalg.eigvals(_logistic_jacobian(*low, 0.))
+    assert np.all(lam.real < 0) and np.max(np.linalg.eigvals(_logistic_jacobian(*saddle, 0.)).real) > 0
+    slowest = -np.max(lam.real)  # 0.22 per ms; the other mode (1.26 per ms) is gone after 20 ms
+    with precision(bits):
+        node = WilsonCowanLogisticStep(3, init_rE=np.array([0., 0.5, 0.]), method='rk4')
+        res = brainmass.Simulator(node, dt=DT).run(300 * u.ms, inputs=lambda i, t: np.array([0., 0., 1.]),
+                                                   monitors=['rE', 'rI'])
+        rE, rI = mag(res['rE']), mag(res['rI'])
+    assert rE.dtype == (np.float64 if bits == 64 else np.float32)
+    # float32 stalls within ~2e-7 of the fixed point (the step falls below half an ulp)
+    atol = 1e-10 if bits == 64 else 1e-6
+    np.testing.assert_allclose(rE[-1], [low[0], high[0], driven[0]], rtol=0, atol=atol)
+    np.testing.assert_allclose(rI[-1], [low[1], high[1], driven[1]], rtol=0, atol=atol)
+    # decay rate of |rE - rE*| (rk4: the flow's rate); float32 earlier, before round-off dominates
+    t0, t1, rtol = (40., 70., 1e-4) if bits == 64 else (20., 40., 1e-2)
+    dev = np.abs(rE[:, 0] - low[0])
+    i0, i1 = int(round(t0 / 0.1)) - 1, int(round(t1 / 0.1)) - 1  # sample k is at t = (k + 1) dt
+    assert np.log(dev[i0] / dev[i1]) / (t1 - t0) == pytest.approx(slowest, rel=rtol)
 
 
 def test_adaptation_fixed_point_and_rate_reduction():

@@ -40,18 +40,18 @@ HopfModel       ``HopfStep(N, a=a, w=w, beta=1)`` (neurolib's ``w`` is rad/ms, l
                 ``coupled_var='x'``: neurolib couples x ONLY (its y coupling is commented out), so
                 this is a brainmass Network as it is (TVB's SupHopf couples x and y). ``x_ext`` is
                 the coupling's input ``x_inp``; ``y_ext`` -> ``inputs`` of the Simulator (``y_inp``).
-WCModel         Wilson-Cowan with the PLAIN logistic ``S(x) = 1 / (1 + exp(-a (x - mu)))`` where
-                ``WilsonCowanStep`` has the shifted one ``S(a (x - theta)) - S(-a theta)`` (F(0) =
-                0). Otherwise: ``tau_exc, tau_inh -> tau_E, tau_I`` (ms), ``a_exc, a_inh -> a_E,
-                a_I``, ``mu_exc, mu_inh -> theta_E, theta_I``, ``c_excexc -> wEE``, ``c_inhexc ->
-                wIE`` (I onto E), ``c_excinh -> wEI`` (E onto I), ``c_inhinh -> wII`` (neurolib's
-                ``c_<source><target>`` is our ``w<source><target>``), ``r = 1``. Coupling: neurolib's
+WCModel         ``WilsonCowanLogisticStep``: Wilson-Cowan with the PLAIN logistic
+                ``S(x) = 1 / (1 + exp(-a (x - mu)))`` where ``WilsonCowanStep`` has the shifted one
+                ``S(a (x - theta)) - S(-a theta)`` (F(0) = 0). Otherwise:
+                ``tau_exc, tau_inh -> tau_E, tau_I`` (ms), ``a_exc, a_inh -> a_E, a_I``,
+                ``mu_exc, mu_inh -> theta_E, theta_I``, ``c_excexc -> wEE``, ``c_inhexc -> wIE`` (I onto E),
+                ``c_excinh -> wEI`` (E onto I), ``c_inhinh -> wII`` (neurolib's ``c_<source><target>`` is
+                our ``w<source><target>``), ``r = 1``. Coupling: neurolib's
                 ``K_gl sum_j Cmat_ij exc_j(t - D_ij)`` is ``coupling='additive'``, ``k = K_gl``,
-                ``coupled_var='rE'``, entering INSIDE the E sigmoid in both; ``exc_ext`` (inside
-                the sigmoid, beside the coupling) is ``AdditiveCoupling(b=exc_ext)``; ``inh_ext``
-                -> ``inputs`` (``rI_inp``, inside the I sigmoid in both). neurolib's noise
-                ``exc_ou`` enters OUTSIDE the sigmoid (``tau dE/dt = -E + (1 - E) S(...) +
-                exc_ou``), brainmass's ``noise_E`` inside.
+                ``coupled_var='rE'``, entering INSIDE the E sigmoid in both; ``exc_ext`` (inside the
+                sigmoid, beside the coupling) is ``AdditiveCoupling(b=exc_ext)``; ``inh_ext`` -> ``inputs``
+                (``rI_inp``, inside the I sigmoid in both). neurolib's noise ``exc_ou`` enters OUTSIDE the
+                sigmoid (``tau dE/dt = -E + (1 - E) S(...) + exc_ou``), brainmass's ``noise_E`` inside.
 FHNModel        ``FitzHughNagumoStep(alpha, beta, gamma, delta, epsilon, tau)`` (the same names,
                 Kostova et al.'s form); ``x_ext`` and the coupling enter dV/dt in both (``V_inp``;
                 with ``'additive'`` a constant ``x_ext`` is ``AdditiveCoupling(b=x_ext)``);
@@ -78,7 +78,8 @@ neurolib integrates in float64 with the same Euler scheme; the float64 runs agre
 
 Known differences, pinned below
 ===============================
-* WC's sigmoid: ``WilsonCowanStep`` is not neurolib's WC (``test_wilson_cowan_sigmoid_is_shifted``).
+* WC's sigmoid: ``WilsonCowanStep`` is not neurolib's WC, ``WilsonCowanLogisticStep`` is
+  (``test_wilson_cowan_sigmoid_is_shifted``).
 * FHN's ``y_ext`` is outside the ``1/tau`` (``test_fhn_y_input_is_scaled_by_tau``).
 * BOLD's update order (``test_bold_semi_implicit_order``).
 * Delay rounding at half steps: neurolib ``numpy.around`` (half to even, of the float quotient),
@@ -117,16 +118,6 @@ def _column(v):
     return np.asarray(v, dtype=float).reshape(-1)
 
 
-class _LogisticWilsonCowan(brainmass.WilsonCowanStep):
-    """WilsonCowanStep with neurolib's plain logistic (not registered: the name starts with '_')."""
-
-    def F_E(self, x):
-        return 1. / (1. + jnp.exp(-self.a_E.value() * (x - self.theta_E.value())))
-
-    def F_I(self, x):
-        return 1. / (1. + jnp.exp(-self.a_I.value() * (x - self.theta_I.value())))
-
-
 # ------------------------------------------------------------------ mappings
 # Each: ref -> (node, Network keyword arguments, Simulator inputs or None, [monitors in neurolib's order])
 
@@ -147,7 +138,7 @@ def _wc_kwargs(p):
                 r=1.0)
 
 
-def _wc(ref, cls=_LogisticWilsonCowan):
+def _wc(ref, cls=brainmass.WilsonCowanLogisticStep):
     p, h = ref['p'], ref['init']
     node = cls(len(ref['C']), **_wc_kwargs(p), init_rE=h[0, :, -1], init_rI=h[1, :, -1], method='euler')
     coupling = brainmass.AdditiveCoupling(b=_column(p['exc_ext']))  # exc_ext: inside the E sigmoid
@@ -216,7 +207,7 @@ def test_matches_neurolib_float32(case):
 def test_wilson_cowan_sigmoid_is_shifted():
     """brainmass's WilsonCowanStep (shifted logistic, F(0) = 0) with neurolib's parameters mapped one to one
     is NOT neurolib's WC (plain logistic): a convention, documented in docs/models_population.md. With the
-    plain logistic (the subclass above, everything else identical) they agree to round-off (test above)."""
+    plain logistic (WilsonCowanLogisticStep, everything else identical) they agree to round-off (test above)."""
     with precision(64):
         ref, _, sim = _run('wc', build=lambda r: _wc(r, cls=brainmass.WilsonCowanStep))
     assert np.max(_rel_err(ref, sim)) > 0.1

@@ -178,7 +178,7 @@ API_NAMES = [
     'CoombesByrneStep', 'LarterBreakspearStep', 'EpileptorStep', 'Generic2dOscillatorStep', 'WongWangStep',
     'WongWangExcInhStep', 'LorenzStep', 'LinearStep', 'ThresholdLinearStep', 'KuramotoNetwork',
     'JansenRitStep', 'JansenRitTR', 'WilsonCowanStep', 'WilsonCowanNoSaturationStep',
-    'WilsonCowanSymmetricStep', 'WilsonCowanSimplifiedStep', 'WilsonCowanLinearStep',
+    'WilsonCowanSymmetricStep', 'WilsonCowanSimplifiedStep', 'WilsonCowanLinearStep', 'WilsonCowanLogisticStep',
     'WilsonCowanDivisiveStep', 'WilsonCowanDivisiveInputStep', 'WilsonCowanDelayedStep',
     'WilsonCowanAdaptiveStep', 'WilsonCowanThreePopulationStep', 'HORNStep', 'HORNSeqLayer',
     'HORNSeqNetwork', 'list_models', 'ModelInfo',

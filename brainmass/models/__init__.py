@@ -13,8 +13,8 @@ from .oscillators import FitzHughNagumoStep, Generic2dOscillatorStep, VanDerPolS
 from .registry import ModelInfo, list_models, models_table
 from .wilson_cowan import WilsonCowanStep
 from .wilson_cowan_variants import (WilsonCowanAdaptiveStep, WilsonCowanDelayedStep, WilsonCowanDivisiveInputStep,
-                                    WilsonCowanDivisiveStep, WilsonCowanLinearStep, WilsonCowanNoSaturationStep,
-                                    WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep,
+                                    WilsonCowanDivisiveStep, WilsonCowanLinearStep, WilsonCowanLogisticStep,
+                                    WilsonCowanNoSaturationStep, WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep,
                                     WilsonCowanThreePopulationStep)
 from .wong_wang import WongWangExcInhStep, WongWangStep, fic_tuning
 
@@ -22,8 +22,8 @@ __all__ = [
     'HopfStep', 'StuartLandauStep', 'VanDerPolStep', 'FitzHughNagumoStep', 'Generic2dOscillatorStep',
     'KuramotoNetwork', 'LorenzStep', 'LinearStep', 'ThresholdLinearStep',
     'WilsonCowanStep', 'WilsonCowanNoSaturationStep', 'WilsonCowanSymmetricStep', 'WilsonCowanSimplifiedStep',
-    'WilsonCowanLinearStep', 'WilsonCowanDivisiveStep', 'WilsonCowanDivisiveInputStep', 'WilsonCowanDelayedStep',
-    'WilsonCowanAdaptiveStep', 'WilsonCowanThreePopulationStep',
+    'WilsonCowanLinearStep', 'WilsonCowanLogisticStep', 'WilsonCowanDivisiveStep', 'WilsonCowanDivisiveInputStep',
+    'WilsonCowanDelayedStep', 'WilsonCowanAdaptiveStep', 'WilsonCowanThreePopulationStep',
     'JansenRitStep', 'JansenRitTR', 'MontbrioPazoRoxinStep', 'CoombesByrneStep',
     'LarterBreakspearStep', 'WongWangStep', 'WongWangExcInhStep', 'EpileptorStep',
     'HORNStep', 'HORNSeqLayer', 'HORNSeqNetwork',

@@ -1,18 +1,16 @@
 r"""Variants of the Wilson-Cowan E-I model.
 
-Every variant is :class:`~brainmass.WilsonCowanStep` with one change, and
-reduces to it exactly when that change is switched off (noted per variant).
-They share its conventions, documented once in
+Every variant is :class:`~brainmass.WilsonCowanStep` with one change, and reduces to it exactly when that
+change is switched off (noted per variant). They share its conventions, documented once in
 :mod:`brainmass.models.wilson_cowan`:
 
-* weights are named ``w<source><target>`` and are positive (``wIE`` is I onto
-  E; inhibition carries its minus sign in the equation);
-* the transfer function is the shifted logistic
-  :math:`F(x) = S(a(x-\theta)) - S(-a\theta)`, so :math:`F(0) = 0`;
+* weights are named ``w<source><target>`` and are positive (``wIE`` is I onto E; inhibition carries its minus
+  sign in the equation);
+* the transfer function is the shifted logistic :math:`F(x) = S(a(x-\theta)) - S(-a\theta)`, so
+  :math:`F(0) = 0` (Linear and Logistic replace it);
 * rates ``rE``, ``rI`` are dimensionless, time constants plain numbers in ms;
-* external inputs ``rE_inp``, ``rI_inp`` (noise included) enter inside the
-  transfer function; couple ``'rE'`` in a :class:`~brainmass.Network`; the
-  observable is ``rE``.
+* external inputs ``rE_inp``, ``rI_inp`` (noise included) enter inside the transfer function; couple ``'rE'``
+  in a :class:`~brainmass.Network`; the observable is ``rE``.
 
 The base model is
 
@@ -31,6 +29,7 @@ class                                     change                                
 :class:`WilsonCowanSymmetricStep`         one :math:`\tau, a, \theta` for both populations                      tau_E = tau_I, a_E = a_I, ...
 :class:`WilsonCowanSimplifiedStep`        one efferent weight per population: ``w_exc``, ``w_inh``              wEE = wEI, wIE = wII
 :class:`WilsonCowanLinearStep`            rectified-linear :math:`F(x) = [a(x-\theta)]_+ - [-a\theta]_+`        (a different transfer)
+:class:`WilsonCowanLogisticStep`          plain logistic :math:`F(x) = S(a(x-\theta))`, :math:`F(0) \ne 0`      (a different transfer)
 :class:`WilsonCowanDivisiveStep`          E drive divided by inhibition (``wIE_div``)                           wIE_div = 0
 :class:`WilsonCowanDivisiveInputStep`     saturating input gain :math:`I \to I/(1 + |I|/\sigma)`                sigma = None (infinite)
 :class:`WilsonCowanDelayedStep`           local delays ``delay_EE``, ``delay_IE``, ``delay_EI``, ``delay_II``   all delays 0
@@ -38,74 +37,69 @@ class                                     change                                
 :class:`WilsonCowanThreePopulationStep`   a third population ``rM`` (second, slower inhibitory class)           wME = wMI = 0
 ========================================  ====================================================================  ============================
 
-**NoSaturation** (Wilson & Cowan 1973; the form reviewed by Destexhe &
-Sejnowski 2009):
+**NoSaturation** (Wilson & Cowan 1973; the form reviewed by Destexhe & Sejnowski 2009):
 
 .. math:: \tau_E \dot r_E = -r_E + F_E(x_E), \qquad \tau_I \dot r_I = -r_I + F_I(x_I).
 
-**Symmetric**: :math:`\tau_E = \tau_I = \tau`, :math:`F_E = F_I = F` with one
-:math:`a, \theta` (the form analysed by Ermentrout & Terman 2010, ch. 11).
-Defaults (modelling choice): the base model's excitatory values
+**Symmetric**: :math:`\tau_E = \tau_I = \tau`, :math:`F_E = F_I = F` with one :math:`a, \theta` (the form
+analysed by Ermentrout & Terman 2010, ch. 11). Defaults (modelling choice): the base model's excitatory values
 :math:`\tau = 1` ms, :math:`a = 1.2`, :math:`\theta = 2.8`.
 
 **Simplified**: Dale's principle with one efferent weight per population,
-:math:`x_E = w_{exc} r_E - w_{inh} r_I + I_E`,
-:math:`x_I = w_{exc} r_E - w_{inh} r_I + I_I` (``w_exc = 8``, ``w_inh = 12``):
-both populations receive the same recurrent input and differ only in
-their transfer functions and time constants.
+:math:`x_E = w_{exc} r_E - w_{inh} r_I + I_E`, :math:`x_I = w_{exc} r_E - w_{inh} r_I + I_I` (``w_exc = 8``,
+``w_inh = 12``): both populations receive the same recurrent input and differ only in their transfer functions
+and time constants.
 
-**Linear**: the threshold-linear transfer of rate models of inhibition-
-stabilised networks (Tsodyks et al. 1997), shifted like the sigmoid so that
-:math:`F(0) = 0`. The refractory factor (``r = 1``) keeps the rates bounded,
-:math:`r \le 1/r`; with ``r = 0`` the model is the pure threshold-linear
-network, which diverges when recurrent excitation is not balanced.
+**Linear**: the threshold-linear transfer of rate models of inhibition-stabilised networks (Tsodyks et al.
+1997), shifted like the sigmoid so that :math:`F(0) = 0`. The refractory factor (``r = 1``) keeps the rates
+bounded, :math:`r_E, r_I \le 1/r`; with ``r = 0`` the model is the pure threshold-linear network, which
+diverges when recurrent excitation is not balanced.
 
-**Divisive** (shunting / normalising inhibition; Grossberg 1973; Carandini &
-Heeger 2012; Papasavvas et al. 2015): the excitatory drive of E is divided by
-the inhibitory activity, while subtractive inhibition is kept:
+**Logistic** (Wilson & Cowan 1972's transfer; neurolib's ``WCModel``, Cakan et al. 2023): the plain logistic
+:math:`F(x) = S(a(x-\theta))`, so :math:`F(0) = S(-a\theta) > 0` and rest is not a fixed point without input.
+Same parameters and defaults as the base; with neurolib's mapped (class docstring) it reproduces neurolib.
+
+**Divisive** (shunting / normalising inhibition; Grossberg 1973; Carandini & Heeger 2012; Papasavvas et al.
+2015): the excitatory drive of E is divided by the inhibitory activity, while subtractive inhibition is kept:
 
 .. math:: x_E = \frac{w_{EE} r_E + I_E}{1 + w^{div}_{IE} r_I} - w_{IE} r_I .
 
 Modelling choice: only the E population is normalised; ``wIE_div = 1``.
 
-**DivisiveInput**: the external input (noise included) passes a
-Naka-Rushton-type divisive gain before entering the drive,
+**DivisiveInput**: the external input (noise included) passes a Naka-Rushton-type divisive gain before
+entering the drive,
 
 .. math:: I_E \to \frac{I_E}{1 + |I_E|/\sigma_E}, \qquad I_I \to \frac{I_I}{1 + |I_I|/\sigma_I},
 
-linear for :math:`|I| \ll \sigma`, saturating at :math:`\pm\sigma` (input
-normalisation, Carandini & Heeger 2012). ``sigma = None`` means infinity
-(no normalisation). Modelling choice: defaults :math:`\sigma_E = \sigma_I = 1`.
+linear for :math:`|I| \ll \sigma`, saturating at :math:`\pm\sigma` (input normalisation, Carandini & Heeger
+2012). ``sigma = None`` means infinity (no normalisation). Modelling choice: defaults
+:math:`\sigma_E = \sigma_I = 1`.
 
-**Delayed** (local synaptic/axonal delays within a region; Coombes & Laing
-2009; Roxin, Brunel & Hansel 2005):
+**Delayed** (local synaptic/axonal delays within a region; Coombes & Laing 2009; Roxin, Brunel & Hansel 2005):
 
 .. math::
 
     x_E = w_{EE} r_E(t - d_{EE}) - w_{IE} r_I(t - d_{IE}) + I_E, \qquad
     x_I = w_{EI} r_E(t - d_{EI}) - w_{II} r_I(t - d_{II}) + I_I .
 
-Delays are rounded to whole steps (half up) when the states are initialised
-and read from a per-model ring buffer; the history before :math:`t = 0` is
-the initial state. A delay of zero steps uses the current value (also at the
-intermediate stages of multi-stage integrators), so zero delays give exactly
-the base model. Delays are static (not trainable). Defaults: 1 ms each.
+Delays are rounded to whole steps (half up) when the states are initialised and read from a per-model ring
+buffer; the history before :math:`t = 0` is the initial state. A delay of zero steps uses the current value
+(also at the intermediate stages of multi-stage integrators), so zero delays give exactly the base model.
+Delays are static (not trainable). Defaults: 1 ms each.
 
-**Adaptive** (spike-frequency adaptation as a slow negative feedback current;
-van Vreeswijk & Hansel 2001; Jercog et al. 2017):
+**Adaptive** (spike-frequency adaptation as a slow negative feedback current; van Vreeswijk & Hansel 2001;
+Jercog et al. 2017):
 
 .. math::
 
     x_E &= w_{EE} r_E - w_{IE} r_I - a_E + I_E, &\qquad \tau_{aE}\dot a_E &= -a_E + b_E r_E, \\
     x_I &= w_{EI} r_E - w_{II} r_I - a_I + I_I, &\qquad \tau_{aI}\dot a_I &= -a_I + b_I r_I .
 
-Defaults ``tau_aE = 100 ms``, ``tau_aI = 80 ms``, ``b_E = 1``, ``b_I = 0``
-(modelling choice: fast-spiking interneurons adapt little; set ``b_I > 0`` to
-adapt them too).
+Defaults ``tau_aE = 100 ms``, ``tau_aI = 80 ms``, ``b_E = 1``, ``b_I = 0`` (modelling choice: fast-spiking
+interneurons adapt little; set ``b_I > 0`` to adapt them too).
 
-**ThreePopulation** (E, a fast inhibitory population I and a slower second
-inhibitory population M, e.g. PV- and SOM-like interneurons; Litwin-Kumar,
-Rosenbaum & Doiron 2016, connectivity after Pfeffer et al. 2013):
+**ThreePopulation** (E, a fast inhibitory population I and a slower second inhibitory population M, e.g. PV-
+and SOM-like interneurons; Litwin-Kumar, Rosenbaum & Doiron 2016, connectivity after Pfeffer et al. 2013):
 
 .. math::
 
@@ -113,10 +107,10 @@ Rosenbaum & Doiron 2016, connectivity after Pfeffer et al. 2013):
     x_I &= w_{EI} r_E - w_{II} r_I - w_{MI} r_M + I_I, \\
     \tau_M \dot r_M &= -r_M + (1 - r\,r_M)\,F_M(w_{EM} r_E - w_{IM} r_I - w_{MM} r_M + I_M).
 
-Defaults (modelling choice): ``tau_M = 2 ms``, ``a_M = 1``, ``theta_M = 4``,
-``wEM = 10``, ``wME = 2``, ``wMI = 2``, ``wIM = 0``, ``wMM = 0`` (SOM cells
-inhibit E and PV cells, are excited by E, and neither inhibit each other nor
-receive PV inhibition).
+Defaults (modelling choice): ``tau_M = 2 ms``, ``a_M = 1``, ``theta_M = 4``, ``wEM = 10``, ``wME = 2``,
+``wMI = 2``, ``wIM = 0``, ``wMM = 0`` (SOM cells inhibit E and PV cells, are excited by E, and neither inhibit
+each other nor receive PV inhibition).
+
 
 Extra parameters
 ----------------
@@ -141,36 +135,35 @@ wIM, wMM          0, 0     -      ThreePopulation: I->M, M->M
 References
 ----------
 Wilson, H. R. & Cowan, J. D. (1972). *Biophys. J.* 12, 1-24. doi:10.1016/S0006-3495(72)86068-5
-Wilson, H. R. & Cowan, J. D. (1973). A mathematical theory of the functional
-dynamics of cortical and thalamic nervous tissue. *Kybernetik* 13, 55-80. doi:10.1007/BF00288786
-Destexhe, A. & Sejnowski, T. J. (2009). The Wilson-Cowan model, 36 years later.
-*Biol. Cybern.* 101, 1-2. doi:10.1007/s00422-009-0328-3
-Ermentrout, G. B. & Terman, D. H. (2010). *Mathematical Foundations of
-Neuroscience*, ch. 11. Springer. doi:10.1007/978-0-387-87708-2
-Tsodyks, M. V., Skaggs, W. E., Sejnowski, T. J. & McNaughton, B. L. (1997).
-Paradoxical effects of external modulation of inhibitory interneurons.
-*J. Neurosci.* 17, 4382-4388. doi:10.1523/JNEUROSCI.17-11-04382.1997
-Grossberg, S. (1973). Contour enhancement, short term memory, and constancies in
-reverberating neural networks. *Stud. Appl. Math.* 52, 213-257. doi:10.1002/sapm1973523213
-Carandini, M. & Heeger, D. J. (2012). Normalization as a canonical neural
-computation. *Nat. Rev. Neurosci.* 13, 51-62. doi:10.1038/nrn3136
-Papasavvas, C. A., Wang, Y., Trevelyan, A. J. & Kaiser, M. (2015). Gain control
-through divisive inhibition prevents abrupt transition to chaos in a neural
-mass model. *Phys. Rev. E* 92, 032723. doi:10.1103/PhysRevE.92.032723
-Roxin, A., Brunel, N. & Hansel, D. (2005). Role of delays in shaping
-spatiotemporal dynamics of neuronal activity in large networks. *Phys. Rev.
-Lett.* 94, 238103. doi:10.1103/PhysRevLett.94.238103
-Coombes, S. & Laing, C. (2009). Delays in activity-based neural networks.
-*Phil. Trans. R. Soc. A* 367, 1117-1129. doi:10.1098/rsta.2008.0256
-van Vreeswijk, C. & Hansel, D. (2001). Patterns of synchrony in neural networks
-with spike adaptation. *Neural Comput.* 13, 959-992. doi:10.1162/08997660151134280
-Jercog, D. et al. (2017). UP-DOWN cortical dynamics reflect state transitions in
-a bistable network. *eLife* 6, e22425. doi:10.7554/eLife.22425
-Litwin-Kumar, A., Rosenbaum, R. & Doiron, B. (2016). Inhibitory stabilization
-and visual coding in cortical circuits with multiple interneuron subtypes.
-*J. Neurophysiol.* 115, 1399-1409. doi:10.1152/jn.00732.2015
-Pfeffer, C. K., Xue, M., He, M., Huang, Z. J. & Scanziani, M. (2013). Inhibition of
-inhibition in visual cortex. *Nat. Neurosci.* 16, 1068-1076. doi:10.1038/nn.3446
+Cakan, C., Jajcay, N. & Obermayer, K. (2023). neurolib: a simulation framework for whole-brain neural mass
+modeling. *Cogn. Comput.* 15, 1132-1152. doi:10.1007/s12559-021-09931-9
+Wilson, H. R. & Cowan, J. D. (1973). A mathematical theory of the functional dynamics of cortical and thalamic
+nervous tissue. *Kybernetik* 13, 55-80. doi:10.1007/BF00288786
+Destexhe, A. & Sejnowski, T. J. (2009). The Wilson-Cowan model, 36 years later. *Biol. Cybern.* 101, 1-2.
+doi:10.1007/s00422-009-0328-3
+Ermentrout, G. B. & Terman, D. H. (2010). *Mathematical Foundations of Neuroscience*, ch. 11. Springer.
+doi:10.1007/978-0-387-87708-2
+Tsodyks, M. V., Skaggs, W. E., Sejnowski, T. J. & McNaughton, B. L. (1997). Paradoxical effects of external
+modulation of inhibitory interneurons. *J. Neurosci.* 17, 4382-4388. doi:10.1523/JNEUROSCI.17-11-04382.1997
+Grossberg, S. (1973). Contour enhancement, short term memory, and constancies in reverberating neural
+networks. *Stud. Appl. Math.* 52, 213-257. doi:10.1002/sapm1973523213
+Carandini, M. & Heeger, D. J. (2012). Normalization as a canonical neural computation. *Nat. Rev. Neurosci.*
+13, 51-62. doi:10.1038/nrn3136
+Papasavvas, C. A., Wang, Y., Trevelyan, A. J. & Kaiser, M. (2015). Gain control through divisive inhibition
+prevents abrupt transition to chaos in a neural mass model. *Phys. Rev. E* 92, 032723.
+doi:10.1103/PhysRevE.92.032723
+Roxin, A., Brunel, N. & Hansel, D. (2005). Role of delays in shaping spatiotemporal dynamics of neuronal
+activity in large networks. *Phys. Rev. Lett.* 94, 238103. doi:10.1103/PhysRevLett.94.238103
+Coombes, S. & Laing, C. (2009). Delays in activity-based neural networks. *Phil. Trans. R. Soc. A* 367,
+1117-1129. doi:10.1098/rsta.2008.0256
+van Vreeswijk, C. & Hansel, D. (2001). Patterns of synchrony in neural networks with spike adaptation.
+*Neural Comput.* 13, 959-992. doi:10.1162/08997660151134280
+Jercog, D. et al. (2017). UP-DOWN cortical dynamics reflect state transitions in a bistable network. *eLife*
+6, e22425. doi:10.7554/eLife.22425
+Litwin-Kumar, A., Rosenbaum, R. & Doiron, B. (2016). Inhibitory stabilization and visual coding in cortical
+circuits with multiple interneuron subtypes. *J. Neurophysiol.* 115, 1399-1409. doi:10.1152/jn.00732.2015
+Pfeffer, C. K., Xue, M., He, M., Huang, Z. J. & Scanziani, M. (2013). Inhibition of inhibition in visual
+cortex. *Nat. Neurosci.* 16, 1068-1076. doi:10.1038/nn.3446
 """
 from __future__ import annotations
 
@@ -186,9 +179,9 @@ from .._core.units import time_to_ms
 from .wilson_cowan import POPULATION_PARAMS, WEIGHT_PARAMS, WilsonCowanStep, shifted_sigmoid
 
 __all__ = ['WilsonCowanNoSaturationStep', 'WilsonCowanSymmetricStep', 'WilsonCowanSimplifiedStep',
-           'WilsonCowanLinearStep', 'WilsonCowanDivisiveStep', 'WilsonCowanDivisiveInputStep',
-           'WilsonCowanDelayedStep', 'WilsonCowanAdaptiveStep', 'WilsonCowanThreePopulationStep',
-           'shifted_relu']
+           'WilsonCowanLinearStep', 'WilsonCowanLogisticStep', 'WilsonCowanDivisiveStep',
+           'WilsonCowanDivisiveInputStep', 'WilsonCowanDelayedStep', 'WilsonCowanAdaptiveStep',
+           'WilsonCowanThreePopulationStep', 'shifted_relu', 'logistic_sigmoid']
 
 # Each variant declares its constructor's parameters in ``model_params`` (name -> default, in order;
 # a default in ms is a time constant); WilsonCowanStep builds the constructor from it, with the
@@ -199,6 +192,11 @@ _BASE = WilsonCowanStep.model_params
 def shifted_relu(x, a, theta):
     r""":math:`[a(x-\theta)]_+ - [-a\theta]_+`: threshold-linear with :math:`F(0) = 0`."""
     return jnp.maximum(a * (x - theta), 0.) - jnp.maximum(-a * theta, 0.)
+
+
+def logistic_sigmoid(x, a, theta):
+    r""":math:`S(a(x-\theta)) = 1/(1 + e^{-a(x-\theta)})`: the plain logistic (not 0 at 0)."""
+    return 1. / (1. + jnp.exp(-a * (x - theta)))
 
 
 class WilsonCowanNoSaturationStep(WilsonCowanStep):
@@ -312,6 +310,50 @@ class WilsonCowanLinearStep(WilsonCowanStep):
 
     def F_I(self, x):
         return shifted_relu(x, self.a_I.value(), self.theta_I.value())
+
+
+class WilsonCowanLogisticStep(WilsonCowanStep):
+    r"""Wilson-Cowan with the plain logistic transfer :math:`F(x) = S(a(x-\theta))` (Wilson & Cowan 1972).
+
+    :math:`\tau_E \dot r_E = -r_E + (1 - r\,r_E)\,S(a_E(x_E - \theta_E))`, the same for I, with
+    :math:`S(z) = 1/(1 + e^{-z})` and :math:`x_E, x_I` as in :class:`WilsonCowanStep`. Unlike the
+    base, :math:`F(0) = S(-a\theta) > 0`: rest is not a fixed point without input. Parameters (and
+    defaults) are those of :class:`WilsonCowanStep`.
+
+    Notes
+    -----
+    neurolib's ``WCModel`` (Cakan et al. 2023): ``tau_exc, tau_inh -> tau_E, tau_I`` (ms), ``a_exc,
+    a_inh -> a_E, a_I``, ``mu_exc, mu_inh -> theta_E, theta_I``, ``c_excexc, c_inhexc, c_excinh,
+    c_inhinh -> wEE, wIE, wEI, wII`` (source then target), ``r = 1``. Its ``K_gl * Cmat @ exc(t - D)``
+    and ``exc_ext`` enter inside the E sigmoid, as a :class:`~brainmass.Network`'s
+    ``coupling='additive'``, ``coupled_var='rE'`` current and ``AdditiveCoupling(b=exc_ext)`` do;
+    ``inh_ext`` is ``rI_inp``. Its noise (``exc_ou``, ``inh_ou``) is added OUTSIDE the sigmoid,
+    ours (``noise_E``, ``noise_I``) inside. Noise-free, with ``method='euler'``, a network matches
+    neurolib's to round-off (``tests/test_neurolib_reference.py``).
+
+    Examples
+    --------
+    >>> import brainmass, brainunit as u
+    >>> node = brainmass.WilsonCowanLogisticStep(2)
+    >>> res = brainmass.Simulator(node, dt=0.1 * u.ms).run(20 * u.ms)
+    >>> bool(res['output'][-1, 0] > 0)  # F(0) > 0: leaves rest without input
+    True
+    >>> wc = brainmass.WilsonCowanLogisticStep(  # neurolib's defaults
+    ...     4, tau_E=2.5, tau_I=3.75, a_E=1.5, a_I=1.5, theta_E=3., theta_I=3., wEE=16., wIE=12., wEI=15., wII=3.)
+
+    References
+    ----------
+    Wilson, H. R. & Cowan, J. D. (1972). *Biophys. J.* 12, 1-24. doi:10.1016/S0006-3495(72)86068-5
+    Cakan, C., Jajcay, N. & Obermayer, K. (2023). *Cogn. Comput.* 15, 1132-1152. doi:10.1007/s12559-021-09931-9
+    """
+
+    use_case = 'Wilson-Cowan with the plain logistic (Wilson & Cowan 1972; neurolib WCModel)'
+
+    def F_E(self, x):
+        return logistic_sigmoid(x, self.a_E.value(), self.theta_E.value())
+
+    def F_I(self, x):
+        return logistic_sigmoid(x, self.a_I.value(), self.theta_I.value())
 
 
 class WilsonCowanDivisiveStep(WilsonCowanStep):

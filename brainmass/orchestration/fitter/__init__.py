@@ -11,7 +11,9 @@ trainable parameters (the ``brainstate.ParamState`` inside every
 1. the user's ``predict`` / ``loss_fn`` runs **once** under
    ``brainstate.transform.StatefulFunction`` with :math:`\theta` written into
    the parameter states, giving one jaxpr (the simulation is traced and built
-   exactly once per fit - ``Simulator.trace_count`` grows by one);
+   at most once per fit - ``Simulator.trace_count`` grows by one the first time;
+   a later fit of the same model with the same settings, by this Fitter or a new
+   one, re-uses the cached trace and adds none);
 2. the jaxpr, fed with the states' values at the start of the fit, is a pure
    JAX function; every back end transforms it without tracing Python again:
    ``jax.value_and_grad`` ('grad', 'scipy'), ``jax.vmap`` over a population

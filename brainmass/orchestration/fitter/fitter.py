@@ -311,7 +311,11 @@ class Fitter:
         """Re-evaluate the last fit's objective: ``(loss, prediction)``.
 
         Uses the same compiled function that produced ``FitResult.best_loss``, so
-        evaluating the best parameters gives exactly ``best_loss``.
+        ``evaluate()`` right after a fit (the model holds the best parameters) gives
+        exactly ``best_loss``. Passing ``params=result.best_params`` instead writes the
+        constrained values back through the transforms' inverses, which can change the
+        last bits of the loss (a value that a bounding transform rounded onto its bound,
+        such as 1.0 for ``SigmoidT(-1, 1)`` in float32, is refused by :meth:`set_params`).
 
         Parameters
         ----------
