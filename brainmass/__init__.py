@@ -1,5 +1,14 @@
 """brainmass: whole-brain neural-mass modelling on JAX."""
-from ._version import __version__
+import jax as _jax
+
+_X64_BEFORE_IMPORT = bool(_jax.config.jax_enable_x64)
+import brainstate as _brainstate  # noqa: E402 (importing brainstate resets jax_enable_x64)
+
+if _X64_BEFORE_IMPORT and not _jax.config.jax_enable_x64:
+    # the user turned on float64 before importing us: keep it (brainstate's precision follows)
+    _brainstate.environ.set(precision=64)
+
+from ._version import __version__  # noqa: E402
 from ._core.integrators import list_methods
 from ._core.params import UnitConst
 from ._core.step import StepModel

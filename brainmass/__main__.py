@@ -17,6 +17,7 @@ import sys
 import time
 
 MIN_DURATION_MS = 10.0
+MAX_DURATION_MS = 600_000.0
 TRANSIENT_MS = 100.0
 
 
@@ -85,8 +86,10 @@ def _duration(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'expected a number of milliseconds, got {text!r}') from None
-    if not math.isfinite(value) or value < MIN_DURATION_MS:
-        raise argparse.ArgumentTypeError(f'must be a finite number of ms >= {MIN_DURATION_MS:g}, got {text!r}')
+    if not math.isfinite(value) or not MIN_DURATION_MS <= value <= MAX_DURATION_MS:
+        raise argparse.ArgumentTypeError(f'must be a number of ms from {MIN_DURATION_MS:g} to {MAX_DURATION_MS:g} '
+                                         f'(10 minutes: the demo is a showcase; use brainmass.Simulator for longer '
+                                         f'runs), got {text!r}')
     return value
 
 

@@ -93,6 +93,8 @@ def _cli(*args, cwd):
 @pytest.mark.parametrize('args,message', [
     (('demo', '--duration', '5'), '--duration'),
     (('demo', '--duration', 'abc'), '--duration'),
+    (('demo', '--duration', '1e9'), '--duration'),  # was an XLA abort
+    (('demo', '--duration', '1e12'), '--duration'),  # was an OverflowError traceback
     (('demo', '--out', 'figure.txt'), '--out'),
     (('nonsense',), 'invalid choice'),
 ])

@@ -263,6 +263,27 @@ class StepModel(ReassignableParams, brainstate.nn.Dynamics):
             return super()._reassigned_param(name, value, old)
         return self.param(value, name, **checks)
 
+    def check_params(self):
+        """Check the present value of every constant parameter as the constructor checked it.
+
+        ``node.tau_E = value`` is checked when assigned; a value put into a constant with
+        ``param.set_value(...)`` is checked here: the :class:`~brainmass.Simulator` calls this
+        before a run whenever a constant parameter of its model changed. Trainable
+        parameters (kept in range by their transforms) and traced values are skipped.
+        Raises a ValueError naming the parameter (shape, NaN/inf, sign).
+        """
+        owner = type(self).__name__
+        for name, checks in self.__dict__.get('_param_checks', {}).items():
+            param = self.__dict__.get(name)
+            if not isinstance(param, brainstate.nn.Param) or isinstance(param.val, brainstate.State):
+                continue
+            value = self._param_magnitude(param.value(), name, checks['unit'])
+            unit = checks['unit']
+            check_fits_shape(u.math.shape(value), self.varshape, name, owner, batch_axis=True)
+            check_values(value, name, owner, unit='' if unit is None or unit.is_unitless else str(unit),
+                         positive=checks['positive'], nonnegative=checks['nonnegative'],
+                         allow_inf=checks['allow_inf'])
+
     def time_param(self, value, name: str):
         """A time constant (> 0): plain numbers are ms, quantities are converted to ms."""
         if isinstance(value, u.Quantity):

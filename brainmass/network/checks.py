@@ -15,13 +15,13 @@ import numpy as np
 
 from .._core.step import StepModel
 from .._core.display import value_text
-from .._core.units import unit_name, unit_phrase
+from .._core.units import is_traced, unit_name, unit_phrase
 from .._core.validation import Default, broadcasts_to, check_choice, format_choices, numeric_magnitude, short_repr
 from .couplings import (AdditiveCoupling, Coupling, DiffusiveCoupling, HyperbolicTangentCoupling,
                         SigmoidalCoupling, SigmoidalJansenRitCoupling)
 from .laplacian import LaplacianConnParam
 
-__all__ = ['COUPLINGS', 'MAX_BUFFER_VALUES', 'network_k', 'check_node', 'check_real', 'check_buffer_size', 'check_coupled_var',
+__all__ = ['COUPLINGS', 'MAX_BUFFER_VALUES', 'network_k', 'check_conn_values', 'check_node', 'check_real', 'check_buffer_size', 'check_coupled_var',
            'coupled_terms', 'require_state', 'check_conn', 'check_coupling', 'check_noise', 'check_k',
            'check_k_batch', 'check_k_unit', 'history_in_unit', 'check_delay_init', 'check_history_shape']
 
@@ -146,6 +146,24 @@ def check_conn(conn, n, self_connection, coupling):
     if coupling == 'laplacian':
         return LaplacianConnParam(W, fit=False)
     return brainstate.nn.Param.init(jnp.asarray(W, dtype=brainstate.environ.dftype()))
+
+
+def check_conn_values(value, n, zero_diagonal):
+    """A constant ``conn``'s present value (after ``set_value``): (N, N), plain numbers, finite, and with a zero
+    diagonal when the Network dropped the diagonal of the ``conn`` it was built with."""
+    if is_traced(value):
+        return
+    shape = tuple(u.math.shape(value))
+    if shape != (n, n):
+        raise ValueError(f'`conn` must have shape ({n}, {n}) to match the node; its value now has shape {shape}.')
+    _check_dimensionless(value, 'conn', 'weights are plain numbers; put the scale of the coupling into `k`')
+    W = np.asarray(u.get_magnitude(value))
+    if not np.all(np.isfinite(W)):
+        raise ValueError('`conn` contains NaN or inf.')
+    if zero_diagonal and np.any(np.diagonal(W) != 0):
+        raise ValueError('`conn` was set to a matrix with a nonzero diagonal, but this Network drops self-'
+                         'connections (self_connection=False): zero the diagonal, or build the Network with '
+                         'self_connection=True.')
 
 
 def check_coupling(coupling, conn_param, k):

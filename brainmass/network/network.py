@@ -68,7 +68,7 @@ from .._core.units import is_traced, magnitude, time_to_ms, unit_name
 from .._core.validation import Default, broadcasts_to, check_bool
 from ..stimulus import Routed
 from . import ring_buffer
-from .checks import (COUPLINGS, check_buffer_size, check_conn, check_coupled_var, check_coupling, check_delay_init,
+from .checks import (COUPLINGS, check_buffer_size, check_conn, check_conn_values, check_coupled_var, check_coupling, check_delay_init,
                      check_history_shape, check_k, check_k_batch, check_k_unit, check_node, check_noise,
                      coupled_terms, history_in_unit, network_k, require_state)
 from .couplings import SigmoidalJansenRitCoupling
@@ -172,6 +172,8 @@ class Network(Lookahead, ReassignableParams, brainstate.nn.Dynamics):
         k = network_k(k, coupling)
         self.k = brainstate.nn.Param.init(check_k(k, self.n_node))
         self.conn = check_conn(conn, self.n_node, self_connection, coupling)
+        # a plain conn lost its diagonal: a value set later with set_value must have none either
+        self._diagonal_dropped = not self_connection and not isinstance(conn, brainstate.nn.Param)
         self.coupling = check_coupling(coupling, self.conn, self.k)
         check_k_unit(k, node, self.coupling, self._coupled_terms)
         self.noise = check_noise(noise, self.n_node)
@@ -465,6 +467,14 @@ class Network(Lookahead, ReassignableParams, brainstate.nn.Dynamics):
                             'build a new Network, or pass conn=brainstate.nn.Param(W) (trainable) and change it '
                             'with net.conn.set_value(W) or a Fitter.')
         return super()._reassigned_param(name, value, old)
+
+    def check_params(self):
+        """Check ``k`` and a constant ``conn`` as the constructor did (a value put in with ``set_value`` after
+        construction is checked here; the Simulator calls this before a run when a constant changed)."""
+        if not isinstance(getattr(self.k, 'val', None), brainstate.State):
+            check_k(self.k, self.n_node)
+        if not self._conn_trainable():
+            check_conn_values(self.conn.value(), self.n_node, self._diagonal_dropped)
 
     def sync_constants(self, init_states=True):
         """Rebuild the delay plan after a constant ``conn`` was changed with ``set_value``.

@@ -255,8 +255,14 @@ class HRFBold:
         """Index of the first kept output whose end time is a multiple of ``period``."""
         return (self.step - (offset + 1) % self.step) % self.step
 
-    def sample_times(self, n_steps, dt, history_steps=0):
-        """Times (a quantity in ms, from the signal's start) of the output samples."""
+    def sample_times(self, n_steps, dt, history_steps=None):
+        """Times (a quantity in ms, from the signal's start) of the output samples of a signal of ``n_steps``.
+
+        ``history_steps``: the steps of history before the signal; None (the default) takes those of
+        the ``history`` given to the constructor (0 without one), as a call without ``history`` does.
+        """
+        if history_steps is None:
+            history_steps = 0 if self.history is None else int(np.shape(magnitude(self.history))[0])
         n_win = n_steps // self.average.window(dt)
         n_hist = history_steps // self.average.window(dt) if history_steps else 0
         start, end = self._layout(n_win, n_hist)

@@ -101,6 +101,10 @@ class Observer(brainstate.nn.Module):
     def read(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def begin_recording(self):
+        """Called once when the transient ends and the recorded stretch begins (nothing by default: a
+        BOLD model keeps integrating across; an average starts its first window)."""
+
 
 def _shape_of(fn, model):
     return jax.eval_shape(lambda: u.get_magnitude(fn(model)))
@@ -211,6 +215,10 @@ class AverageMonitor(Observer):
 
     def read(self):
         mean = self.total.value / self.count.value
+        self.begin_recording()
+        return mean if self._unit is None else u.maybe_decimal(mean * self._unit)
+
+    def begin_recording(self):
+        """Start a window: the transient's steps are not part of the first sample."""
         self.total.value = jnp.zeros_like(self.total.value)
         self.count.value = jnp.asarray(0.)
-        return mean if self._unit is None else u.maybe_decimal(mean * self._unit)

@@ -52,6 +52,10 @@ class RunPlan:
         n_steps = steps_in(duration, 'duration', dt, ratios, dt_id)
         if n_steps < 1:
             raise ValueError(f'`duration` ({duration}) is shorter than dt ({dt}).')
+        if n_steps > MAX_STEPS:
+            raise ValueError(f'`duration` ({duration}) is {n_steps} steps of dt = {dt}; one run takes at most '
+                             f'{MAX_STEPS} steps (its step index is an int32): split it into several runs '
+                             f'(run(..., init_states=False) continues from where the last one stopped).')
         n_transient = 0 if transient is None else steps_in(transient, 'transient', dt, ratios, dt_id)
         if n_transient < 0 or n_transient >= n_steps:
             raise ValueError(f'`transient` must be >= 0 and shorter than `duration`; got transient={transient}, '
@@ -68,6 +72,10 @@ class RunPlan:
                              f'({n_record} steps).')
         return cls(n_steps=n_steps, n_transient=n_transient, sample_every=every,
                    n_samples=n_samples, n_tail=n_record - n_samples * every)
+
+
+#: the most steps one run takes (the step index of the compiled loop is an int32)
+MAX_STEPS = 2 ** 31 - 1
 
 
 def steps_in(value, name, dt, ratios=None, dt_id=None):

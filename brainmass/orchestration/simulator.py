@@ -163,7 +163,11 @@ class Simulator:
         # a constant changed since the model's last run (by any Simulator), or before its first one:
         # the networks' delay plans follow (the changed signature then makes the states again)
         if record.constants.changed() or not record.synced:
+            record.synced = False  # until the checks below pass (a refused value is checked again next run)
+            for node in self.model.nodes(StepModel).values():
+                node.check_params()  # a value put in with param.set_value is checked like the constructor's
             for net in self.model.nodes(Network).values():
+                net.check_params()
                 net.sync_constants(init_states)
             record.synced = True
         with brainstate.environ.context(dt=self.dt):
@@ -371,12 +375,17 @@ def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress,
         return brainstate.transform.for_loop(body, indices, xs, pbar=pbar)
 
     pbar = brainstate.transform.ProgressBar(desc='simulating') if progress else None
+    def begin_recording():
+        for obs in observers.values():
+            obs.begin_recording()
+
     if _reads_ahead(model):
-        return _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, model, arrays)
+        return _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, model, arrays, begin_recording)
 
     if start_record:
         loop(lambda i, x: (step(i, x), None)[1], jnp.arange(start_record),
              inputs_spec.slice(arrays, 0, start_record))
+        begin_recording()
     rec_inputs = inputs_spec.slice(arrays, start_record, start_tail, chunk=every)
     rec_index = start_record + jnp.arange(n_samples * every).reshape(n_samples, every)
 
@@ -393,7 +402,7 @@ def _traced_run(model, dt, plan, monitor_fns, inputs_spec, checkpoint, progress,
     return recorded
 
 
-def _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, net, arrays):
+def _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, net, arrays, begin_recording):
     """The run of a Network that reads its delayed input ``net.lookahead`` steps at a time.
 
     Every stretch of steps (transient, recording, tail) runs as a loop over blocks of
@@ -450,6 +459,7 @@ def _blocked_run(plan, step, record, loop, inputs_spec, checkpoint, pbar, net, a
     rec_loop = _recording_loop(checkpoint, loop)
     if start_record:
         run_steps(jnp.arange(start_record), inputs_spec.slice(arrays, 0, start_record))
+        begin_recording()
     if every == 1:
         recorded = run_steps(start_record + jnp.arange(n_samples),
                              inputs_spec.slice(arrays, start_record, start_tail), keep='all',
