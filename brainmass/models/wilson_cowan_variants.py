@@ -1,7 +1,7 @@
 r"""Variants of the Wilson-Cowan E-I model.
 
-Every variant is :class:`~brainmass.WilsonCowanStep` with one change, and reduces to it exactly when that
-change is switched off (noted per variant). They share its conventions, documented once in
+Every variant is :class:`~brainmass.WilsonCowanStep` with one change, and reduces to it (to float rounding) when
+that change is switched off (noted per variant). They share its conventions, documented once in
 :mod:`brainmass.models.wilson_cowan`:
 
 * weights are named ``w<source><target>`` and are positive (``wIE`` is I onto E; inhibition carries its minus

@@ -204,13 +204,19 @@ class AverageMonitor(Observer):
         self._unit = u.get_unit(value) if isinstance(value, u.Quantity) else None
         zeros = jnp.zeros(_shape_of(self.source, model).shape, dtype=brainstate.environ.dftype())
         if hasattr(self, 'total') and self.total.value.shape == zeros.shape:
-            self.total.value, self.count.value = zeros, jnp.asarray(0.)
+            self.total.value, self.lost.value, self.count.value = zeros, zeros, jnp.asarray(0.)
         else:
             self.total = brainstate.ShortTermState(zeros)
+            self.lost = brainstate.ShortTermState(zeros)  # what float rounding dropped from total (Kahan)
             self.count = brainstate.ShortTermState(jnp.asarray(0.))
 
     def step(self, model):
-        self.total.value = self.total.value + u.get_magnitude(self.source(model))
+        # compensated (Kahan) summation: a float32 window of 40,000 steps keeps ~1e-7 relative error
+        # instead of ~6e-5
+        x = u.get_magnitude(self.source(model)) - self.lost.value
+        total = self.total.value + x
+        self.lost.value = (total - self.total.value) - x
+        self.total.value = total
         self.count.value = self.count.value + 1.
 
     def read(self):
@@ -221,4 +227,5 @@ class AverageMonitor(Observer):
     def begin_recording(self):
         """Start a window: the transient's steps are not part of the first sample."""
         self.total.value = jnp.zeros_like(self.total.value)
+        self.lost.value = jnp.zeros_like(self.lost.value)
         self.count.value = jnp.asarray(0.)
