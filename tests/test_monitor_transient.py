@@ -71,3 +71,16 @@ def test_average_of_a_long_float32_window_keeps_its_precision():
                                                         monitors=['x'])['x'], dtype=np.float64)
     want = full.reshape(2, 40000, 3).mean(axis=1)
     assert np.abs(avg - want).max() / np.abs(want).max() < 1e-6
+
+
+@pytest.mark.parametrize('kind', ['numpy', 'jax', 'quantity'])
+def test_temporal_average_of_a_long_float32_window(kind):
+    import jax.numpy as jnp
+    from brainmass.observation import TemporalAverage
+    x = (0.69 + 0.01 * np.sin(np.arange(80000) * 0.001)).astype(np.float32)[:, None] * np.ones((1, 3), np.float32)
+    want = x.astype(np.float64).reshape(2, 40000, 3).mean(axis=1)
+    signal = {'numpy': x, 'jax': jnp.asarray(x), 'quantity': x * u.mV}[kind]
+    got = TemporalAverage(period=4000 * u.ms)(signal, 0.1 * u.ms)
+    assert (u.get_unit(got) == u.mV) == (kind == 'quantity')
+    assert u.get_magnitude(got).dtype == np.float32
+    np.testing.assert_allclose(np.asarray(u.get_magnitude(got)), want, rtol=1e-6)  # was 5e-5 off for numpy input
