@@ -84,3 +84,12 @@ def test_temporal_average_of_a_long_float32_window(kind):
     assert (u.get_unit(got) == u.mV) == (kind == 'quantity')
     assert u.get_magnitude(got).dtype == np.float32
     np.testing.assert_allclose(np.asarray(u.get_magnitude(got)), want, rtol=1e-6)  # was 5e-5 off for numpy input
+
+
+def test_sample_times_are_the_nearest_float32_times_in_long_runs():
+    from brainmass.orchestration.run_plan import RunPlan
+    sim = brainmass.Simulator(brainmass.HopfStep(1), dt=0.1 * u.ms)
+    plan = RunPlan(n_steps=36_000_004, n_transient=36_000_000, sample_every=1, n_samples=4, n_tail=0)
+    ts = np.asarray(sim._sample_times(plan).to_decimal(u.ms))
+    exact = np.arange(36_000_001, 36_000_005) * 0.1
+    np.testing.assert_array_equal(ts, exact.astype(np.float32))  # one rounding (was off by up to 0.2 ms)

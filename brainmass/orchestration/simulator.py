@@ -271,16 +271,17 @@ class Simulator:
     def _sample_times(self, plan):
         """End-of-step times of the samples, ``(n_transient + every * (1..n)) * dt``.
 
-        Computed with numpy in the dtype jax would give (the same numbers as the jax
-        expression, bit for bit) and moved to the device once: no eager jax operation, each
-        of which costs an XLA compile (~25 ms) the first time its shape is met.
+        Computed with numpy in float64 and rounded once to the dtype jax would give (the
+        nearest float32 to each time: a float32 product of the step number and dt drifts by a
+        step or two after 2**24 steps) and moved to the device once: no eager jax operation,
+        each of which costs an XLA compile (~25 ms) the first time its shape is met.
         """
         key = (plan.n_transient, plan.sample_every, plan.n_samples, bool(jax.config.jax_enable_x64))
         if key not in self._times:
-            steps = key[0] + key[1] * np.arange(1, key[2] + 1)
+            steps = key[0] + key[1] * np.arange(1, key[2] + 1, dtype=np.int64)
             mantissa = u.get_mantissa(self.dt)
             dtype = _time_dtype(mantissa)
-            values = steps.astype(dtype) * np.asarray(mantissa, dtype=dtype)
+            values = (steps * float(np.asarray(mantissa, dtype=np.float64))).astype(dtype)
             self._times[key] = u.Quantity(jax.device_put(values), unit=u.get_unit(self.dt))
         return self._times[key]
 
