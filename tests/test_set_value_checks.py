@@ -49,3 +49,14 @@ def test_trainable_parameters_are_left_to_their_transforms():
     node = brainmass.WilsonCowanStep(2, tau_E=tau)
     brainmass.Simulator(node, dt=0.1 * u.ms).run(1 * u.ms)
     node.check_params()  # nothing to check: the transform keeps it > 0
+
+
+def test_a_laplacian_networks_conn_keeps_its_diagonal():
+    with brainstate.environ.context(dt=0.1 * u.ms):
+        W = np.array([[0., 1., 0.5], [1., 0., 0.2], [0.5, 0.2, 0.]])
+        net = brainmass.Network(brainmass.HopfStep(3), conn=W, coupling='laplacian', coupled_var='x',
+                                distance=np.full((3, 3), 5.), speed=5.)
+        sim = brainmass.Simulator(net)
+        sim.run(1 * u.ms)
+        net.conn.set_value(net.conn.value())  # the same Laplacian (degrees on the diagonal): accepted
+        assert sim.run(1 * u.ms)['output'].shape == (10, 3)

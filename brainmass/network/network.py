@@ -73,6 +73,7 @@ from .checks import (COUPLINGS, check_buffer_size, check_conn, check_conn_values
                      coupled_terms, history_in_unit, network_k, require_state)
 from .couplings import SigmoidalJansenRitCoupling
 from .delays import delay_times_ms
+from .laplacian import LaplacianConnParam
 from .lookahead import Lookahead
 from .plan import DelayPlan, build_plan
 
@@ -172,8 +173,10 @@ class Network(Lookahead, ReassignableParams, brainstate.nn.Dynamics):
         k = network_k(k, coupling)
         self.k = brainstate.nn.Param.init(check_k(k, self.n_node))
         self.conn = check_conn(conn, self.n_node, self_connection, coupling)
-        # a plain conn lost its diagonal: a value set later with set_value must have none either
-        self._diagonal_dropped = not self_connection and not isinstance(conn, brainstate.nn.Param)
+        # a plain conn lost its diagonal: a value set later with set_value must have none either (a
+        # Laplacian's diagonal is its degree)
+        self._diagonal_dropped = (not self_connection and not isinstance(conn, brainstate.nn.Param)
+                                  and not isinstance(self.conn, LaplacianConnParam))
         self.coupling = check_coupling(coupling, self.conn, self.k)
         check_k_unit(k, node, self.coupling, self._coupled_terms)
         self.noise = check_noise(noise, self.n_node)
