@@ -480,7 +480,8 @@ class NoiseStimulus(Stimulus):
 
     ``tau`` None: white (independent draws each step). ``tau`` a time: an Ornstein-Uhlenbeck
     process of stationary standard deviation ``sigma`` and correlation time ``tau``, starting
-    at ``mean``. ``in_size``: the regions (shape of one draw); ``batch_size``: the run's
+    at ``mean`` and advanced with the exact update (``x <- x e^{-dt/tau} + sqrt(1 - e^{-2 dt/tau}) xi``,
+    right for any ``dt / tau``). ``in_size``: the regions (shape of one draw); ``batch_size``: the run's
     ``batch_size`` (each batch member draws its own values).
     """
 
@@ -503,8 +504,8 @@ class NoiseStimulus(Stimulus):
         sigma, mean = _read(self.sigma), _read(self.mean)
         if self.tau is None:
             return mean + sigma * xi
-        a = 2 * _half_dt_ms() / self.tau
-        x = self._x.value * (1 - a) + jnp.sqrt(2 * a) * xi  # unit-variance OU (exact to O(dt))
+        decay = float(np.exp(-2 * _half_dt_ms() / self.tau))
+        x = self._x.value * decay + float(np.sqrt(1 - decay ** 2)) * xi  # unit-variance OU, the exact update
         x = jnp.where(i == 0, 0., x)
         self._x.value = x
         return mean + sigma * x
