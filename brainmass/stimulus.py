@@ -144,12 +144,7 @@ def _dt_ms():
     return None if dt is None else float(time_to_ms(dt, 'dt'))
 
 
-def _half_dt_ms():
-    dt = _dt_ms()
-    return 0. if dt is None else 0.5 * dt
-
-
-def _t_ms(i, t):
+def _t_ms(t):
     return u.get_magnitude(t.to(u.ms)) if isinstance(t, u.Quantity) else t
 
 
@@ -261,7 +256,7 @@ class Stimulus:
 
     def value_at(self, i, t):
         """The plain (weighted) value of step ``i`` at time ``t`` (no routing record)."""
-        return self._value(_Clock(i, _t_ms(i, t)))
+        return self._value(_Clock(i, _t_ms(t)))
 
     def __call__(self, i, t):
         return Routed(self.value_at(i, t), self.target)
@@ -374,7 +369,14 @@ class Sequence(_Composite):
         return total
 
 
-class _Amplitude(Stimulus):
+class _Clocked(Stimulus):
+    """A built-in kind: it reads a :class:`_Clock` (``_signal``); ``signal(i, t_ms)`` builds one."""
+
+    def signal(self, i, t_ms):
+        return self._signal(_Clock(i, t_ms))
+
+
+class _Amplitude(_Clocked):
     """A stimulus with an ``amplitude`` (read at call time, so a Param or tracer is differentiable)."""
 
     def __init__(self, amplitude, weights, target):
@@ -387,9 +389,6 @@ class _Amplitude(Stimulus):
 
     def _scaled(self, shape):
         return _read(self.amplitude) * shape
-
-    def signal(self, i, t_ms):
-        return self._signal(_Clock(i, t_ms))
 
 
 class Step(_Amplitude):
@@ -449,7 +448,7 @@ class Sinusoid(_Amplitude):
         return self._scaled(jnp.where(clock.since(self.onset), wave, 0.))
 
 
-class Ramp(Stimulus):
+class Ramp(_Clocked):
     """0 before ``onset``, then linear from ``start`` to ``stop`` over ``duration``; ``stop`` after."""
 
     def __init__(self, onset=0., duration=1., start=0., stop=1., *, weights=None, target=None):
@@ -464,9 +463,6 @@ class Ramp(Stimulus):
     @property
     def unit(self):
         return _unit_of(self.start)
-
-    def signal(self, i, t_ms):
-        return self._signal(_Clock(i, t_ms))
 
     def _signal(self, clock):
         frac = jnp.clip(clock.elapsed_ms(self.onset) / self.duration, 0., 1.)
@@ -504,14 +500,14 @@ class NoiseStimulus(Stimulus):
         sigma, mean = _read(self.sigma), _read(self.mean)
         if self.tau is None:
             return mean + sigma * xi
-        decay = float(np.exp(-2 * _half_dt_ms() / self.tau))
+        decay = float(np.exp(-(_dt_ms() or 0.) / self.tau))  # no dt (eager, outside a run): no step
         x = self._x.value * decay + float(np.sqrt(1 - decay ** 2)) * xi  # unit-variance OU, the exact update
         x = jnp.where(i == 0, 0., x)
         self._x.value = x
         return mean + sigma * x
 
 
-class DataStimulus(Stimulus):
+class DataStimulus(_Clocked):
     """A recorded input ``data`` (shape ``(T,)`` or ``(T, N)``) sampled every ``dt``.
 
     ``interpolation='hold'`` keeps sample ``k`` over ``[k dt, (k + 1) dt)``; ``'linear'``
@@ -538,9 +534,6 @@ class DataStimulus(Stimulus):
     def n_regions(self):
         own = super().n_regions
         return own if own is not None or u.math.ndim(self.data) == 1 else int(u.math.shape(self.data)[1])
-
-    def signal(self, i, t_ms):
-        return self._signal(_Clock(i, t_ms))
 
     def _signal(self, clock):
         n = u.math.shape(self.data)[0]

@@ -98,3 +98,9 @@ def close_figures(monkeypatch):
     monkeypatch.setattr(plt, 'show', _no_show)
     yield
     plt.close('all')
+
+
+def range_relative_error(ref, sim):
+    """Largest |sim - ref['y']| per variable over the range of the reference: ``ref['y']`` is (T, n_vars, N)."""
+    span = np.ptp(ref['y'], axis=(0, 2))
+    return np.max(np.abs(sim - ref['y']), axis=(0, 2)) / span

@@ -96,7 +96,7 @@ import brainunit as u
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _helpers import precision
+from _helpers import precision, range_relative_error
 
 import brainmass
 from brainmass.observation.bold import balloon_rhs, bold_readout
@@ -183,24 +183,19 @@ def _run(case, build=None):
     return ref, net, sim
 
 
-def _rel_err(ref, sim):
-    span = np.ptp(ref['y'], axis=(0, 2))
-    return np.max(np.abs(sim - ref['y']), axis=(0, 2)) / span
-
-
 @pytest.mark.parametrize('case', list(CASES))
 def test_matches_neurolib_float64(case):
     with precision(64):
         ref, net, sim = _run(case)
         np.testing.assert_array_equal(net.delay_steps(), ref['ndt'])
-        err = _rel_err(ref, sim)
+        err = range_relative_error(ref, sim)
     assert np.all(err < RTOL64), f'{case}: max |brainmass - neurolib| / range per variable = {err}'
 
 
 @pytest.mark.parametrize('case', list(CASES))
 def test_matches_neurolib_float32(case):
     ref, _, sim = _run(case)
-    err = _rel_err(ref, sim)
+    err = range_relative_error(ref, sim)
     assert np.all(err < RTOL32), f'{case}: max |brainmass - neurolib| / range per variable = {err}'
 
 
@@ -210,7 +205,7 @@ def test_wilson_cowan_sigmoid_is_shifted():
     plain logistic (WilsonCowanLogisticStep, everything else identical) they agree to round-off (test above)."""
     with precision(64):
         ref, _, sim = _run('wc', build=lambda r: _wc(r, cls=brainmass.WilsonCowanStep))
-    assert np.max(_rel_err(ref, sim)) > 0.1
+    assert np.max(range_relative_error(ref, sim)) > 0.1
 
 
 def test_fhn_y_input_is_scaled_by_tau():
@@ -218,7 +213,7 @@ def test_fhn_y_input_is_scaled_by_tau():
     Passing y_ext unscaled as w_inp is off; w_inp = tau * y_ext matches (test above)."""
     with precision(64):
         ref, _, sim = _run('fhn', build=lambda r: _fhn(r, y_scale=1.0))
-    assert np.max(_rel_err(ref, sim)) > 1e-2
+    assert np.max(range_relative_error(ref, sim)) > 1e-2
 
 
 def test_delay_rounding_at_half_steps():

@@ -44,11 +44,16 @@ def test_network_k_and_conn_set_with_set_value_are_checked():
         assert sim.run(1 * u.ms)['output'].shape == (10, 2)
 
 
-def test_trainable_parameters_are_left_to_their_transforms():
-    tau = brainstate.nn.Param(2.0, t=brainstate.nn.SoftplusT(0.), fit=True)
-    node = brainmass.WilsonCowanStep(2, tau_E=tau)
-    brainmass.Simulator(node, dt=0.1 * u.ms).run(1 * u.ms)
-    node.check_params()  # nothing to check: the transform keeps it > 0
+def test_trainable_parameters_are_left_to_their_transforms_and_user_constants_are_checked():
+    trained = brainmass.WilsonCowanStep(2, tau_E=brainstate.nn.Param(2.0, t=brainstate.nn.SoftplusT(0.), fit=True))
+    brainmass.Simulator(trained, dt=0.1 * u.ms).run(1 * u.ms)
+    trained.check_params()  # the transform keeps it > 0: nothing to refuse
+    own = brainstate.nn.Param(2.0, fit=False)  # a constant Param the user holds and changes
+    node = brainmass.WilsonCowanStep(2, tau_E=own)
+    node.check_params()
+    own.set_value(-2.0)
+    with pytest.raises(ValueError, match='`tau_E` of WilsonCowanStep must be positive'):
+        node.check_params()
 
 
 def test_a_laplacian_networks_conn_keeps_its_diagonal():

@@ -115,12 +115,7 @@ def require_state(node, coupled_var):
 
 def check_conn(conn, n, self_connection, coupling):
     if isinstance(conn, brainstate.nn.Param):
-        shape = tuple(u.math.shape(conn.value()))
-        if shape != (n, n):
-            raise ValueError(f'`conn` Param must have shape ({n}, {n}) to match the node; got {shape}.')
-        _check_dimensionless(conn.value(), 'conn', 'weights are plain numbers; put the scale of the coupling '
-                                                   'into `k`')
-        check_real(conn.value(), 'conn')
+        check_conn_values(conn.value(), n)
         return conn
     if isinstance(conn, (str, bytes)) or conn is None or isinstance(conn, (bool, np.bool_)):
         raise TypeError(f'`conn` must be an (N, N) weight matrix (array_like of numbers) or a brainstate.nn.Param; '
@@ -148,15 +143,17 @@ def check_conn(conn, n, self_connection, coupling):
     return brainstate.nn.Param.init(jnp.asarray(W, dtype=brainstate.environ.dftype()))
 
 
-def check_conn_values(value, n, zero_diagonal):
-    """A constant ``conn``'s present value (after ``set_value``): (N, N), plain numbers, finite, and with a zero
-    diagonal when the Network dropped the diagonal of the ``conn`` it was built with."""
-    if is_traced(value):
-        return
+def check_conn_values(value, n, zero_diagonal=False):
+    """The value of a ``conn`` Param (given to the constructor, or put in with ``set_value``): (N, N), real
+    plain numbers, finite, and with a zero diagonal when the Network dropped the diagonal of the ``conn`` it
+    was built with."""
     shape = tuple(u.math.shape(value))
     if shape != (n, n):
-        raise ValueError(f'`conn` must have shape ({n}, {n}) to match the node; its value now has shape {shape}.')
+        raise ValueError(f'`conn` must have shape ({n}, {n}) to match the node; got {shape}.')
     _check_dimensionless(value, 'conn', 'weights are plain numbers; put the scale of the coupling into `k`')
+    check_real(value, 'conn')
+    if is_traced(value):
+        return
     W = np.asarray(u.get_magnitude(value))
     if not np.all(np.isfinite(W)):
         raise ValueError('`conn` contains NaN or inf.')
